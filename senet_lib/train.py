@@ -1,0 +1,228 @@
+"""Train a (SE-)ResNet on CIFAR: one readable loop, top to bottom.
+
+    python -m senet_lib.train --model se_resnet20 --dataset ../shared/datasets/cifar10-jpeg-train.tar.gz
+    torchrun --nproc_per_node=2 -m senet_lib.train ...      # several GPUs (or CPU processes, gloo)
+
+A run directory holds ``config.json``, ``metrics.jsonl`` (one line per epoch), ``latest`` and ``best``
+checkpoints (safetensors + JSON sidecar), ``latest_state.pt`` (optimizer, scheduler, RNG: exact
+resume with ``--resume RUN_DIR``) and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from senet_lib import distributed as dist_utils
+from senet_lib.checkpoint import load_training_state, save_checkpoint, save_training_state
+from senet_lib.config import TrainConfig, add_config_arguments, config_from_args
+from senet_lib.data import make_loaders
+from senet_lib.evaluate import evaluate
+from senet_lib.models import create_model
+
+STATE_FILE = "latest_state.pt"
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' -> cuda if available, else mps, else cpu."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but torch sees no CUDA GPU; use --device cpu or auto")
+    return torch.device(name)
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """SGD with momentum; no weight decay on BatchNorm and bias parameters."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+
+
+def make_scheduler(optimizer, cfg: TrainConfig, steps_per_epoch: int):
+    """Per-step learning-rate schedule: step (x lr_decay at each milestone), cosine or one-cycle; optional warm-up."""
+    total = cfg.epochs * steps_per_epoch
+    if cfg.schedule == "onecycle":
+        warm = cfg.warmup_epochs / cfg.epochs if cfg.warmup_epochs else 0.25
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total, pct_start=warm)
+    warmup = int(cfg.warmup_epochs * steps_per_epoch)
+    bounds = [int(m * total) for m in cfg.milestones]
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if cfg.schedule == "step":
+            return cfg.lr_decay ** sum(step >= b for b in bounds)
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))  # cosine
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def stop_if_diverged(first_bad_step: int, epoch: int, scheduler) -> None:
+    """Stop the run with an error naming epoch and step when the loss became NaN or inf."""
+    if first_bad_step >= 0:
+        raise FloatingPointError(
+            f"loss became NaN/inf at epoch {epoch + 1}, step {first_bad_step + 1}: training diverged; "
+            f"lower the learning rate (now {scheduler.get_last_lr()[0]:.4g}) or add warm-up; "
+            "the last good checkpoint is the run directory's latest"
+        )
+
+
+def rng_state(loader) -> dict:
+    """Every random state the loop consumes, for exact resume."""
+    state = {"torch": torch.get_rng_state(), "loader": loader.state_dict()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict, loader) -> None:
+    torch.set_rng_state(state["torch"])
+    loader.load_state_dict(state["loader"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, int], None] | None = None) -> dict:
+    """Run (or resume) training as configured; return the summary. ``on_step(epoch, step)`` is a test hook."""
+    cfg.validate()
+    ctx = dist_utils.setup(cfg.device)  # rank, world size, device (torchrun or single process)
+    device = ctx.device if ctx.world_size > 1 else resolve_device(cfg.device)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    run_dir = cfg.resolved_run_dir()
+    show = cfg.progress and ctx.rank == 0
+
+    torch.manual_seed(cfg.seed)
+    data = make_loaders(cfg, device)  # train/val loaders, classes, mean/std, description
+    model = create_model(cfg.model, num_classes=len(data.classes), **cfg.model_options).to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, cfg)
+    scheduler = make_scheduler(optimizer, cfg, len(data.train))
+    start_epoch, best_acc = 0, 0.0
+    if resume:
+        state = load_training_state(run_dir / STATE_FILE, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        set_rng_state(state["rng"], data.train)
+        start_epoch, best_acc = state["epoch"], state["best_acc"]
+    elif ctx.rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        (run_dir / "metrics.jsonl").write_text("")
+
+    step_model = dist_utils.wrap(model, ctx)
+    if cfg.compile:
+        step_model = torch.compile(step_model)
+    check_every = 1 if device.type == "cpu" else 25  # a CUDA sync costs little every 25 steps
+    use_bf16 = cfg.bf16 and device.type == "cuda"
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_bf16 else nullcontext
+    meta = {"model": model.spec, "classes": data.classes, "normalization": {"mean": data.mean, "std": data.std},
+            "recipe": cfg.to_dict(), "data": data.description}
+
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        first_bad = torch.full((), -1, device=device, dtype=torch.long)
+        seen, start = 0, time.perf_counter()
+        bar = tqdm(data.train, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not show, leave=False)
+        for step, (images, labels) in enumerate(bar):
+            images, labels = dist_utils.shard(images, labels, ctx)  # (B, 3, H, W) -> this rank's slice
+            if cfg.channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            with autocast():
+                logits = step_model(images)  # (B, 3, H, W) -> (B, K)
+                loss = F.cross_entropy(logits.float(), labels, label_smoothing=cfg.label_smoothing)
+            # remember the first non-finite step on the device; look at it every few steps (one sync)
+            first_bad = torch.where(torch.isfinite(loss) | (first_bad >= 0), first_bad, step)
+            if step % check_every == 0:
+                stop_if_diverged(int(first_bad), epoch, scheduler)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            loss_sum += loss.detach() * labels.numel()
+            correct += (logits.argmax(1) == labels).sum()
+            seen += labels.numel()
+            if on_step is not None:
+                on_step(epoch, step)
+        stop_if_diverged(int(first_bad), epoch, scheduler)
+        seconds = time.perf_counter() - start
+        train_loss, train_acc = dist_utils.reduce_mean(loss_sum, correct, seen, ctx)
+        val = evaluate(model, data.val, num_classes=len(data.classes), channels_last=cfg.channels_last)
+        record = {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                  "val_loss": val["loss"], "val_acc": val["accuracy"], "lr": optimizer.param_groups[0]["lr"],
+                  "images_per_s": seen * ctx.world_size / seconds, "seconds": seconds}
+        best_acc = max(best_acc, val["accuracy"])
+        if ctx.rank == 0:
+            with open(run_dir / "metrics.jsonl", "a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            metrics = {"epoch": epoch + 1, "val_acc": val["accuracy"], "val_loss": val["loss"]}
+            save_checkpoint(run_dir / "latest", model, {**meta, "metrics": metrics})
+            if val["accuracy"] >= best_acc:
+                save_checkpoint(run_dir / "best", model, {**meta, "metrics": metrics})
+            save_training_state(run_dir / STATE_FILE, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "rng": rng_state(data.train),
+                "epoch": epoch + 1, "best_acc": best_acc})
+            if show:
+                tqdm.write(f"epoch {epoch + 1}: train {train_acc:.4f} val {val['accuracy']:.4f} "
+                           f"({record['images_per_s']:.0f} img/s)")
+
+    summary = {"model": cfg.model, "epochs": cfg.epochs, "best_val_acc": best_acc,
+               "final_val_acc": val["accuracy"], "world_size": ctx.world_size, "run_dir": str(run_dir)}
+    if ctx.world_size > 1:
+        summary["rank_weight_max_abs_diff"] = dist_utils.max_weight_difference(model, ctx)
+    if ctx.rank == 0:
+        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    dist_utils.teardown(ctx)
+    return summary
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.resume:
+        saved = json.loads((Path(args.resume) / "config.json").read_text())
+        saved["run_dir"] = args.resume
+        if args.epochs is not None and args.epochs != saved["epochs"]:
+            raise ValueError(f"a resumed run keeps its recipe: it was configured for {saved['epochs']} epochs and "
+                             "the learning-rate schedule depends on that; start a new run to train longer")
+        if args.progress is not None:
+            saved["progress"] = args.progress
+        cfg = TrainConfig.from_dict(saved)
+    else:
+        cfg = config_from_args(args)
+    summary = train(cfg, resume=bool(args.resume))
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m senet_lib.train", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
