@@ -26,7 +26,8 @@ class TrainConfig:
     data_dir: str = "data"
     download: bool = False
     val_size: int = 5000
-    train_subset: int = 0  # use only the first N training images (0 = all); for quick runs
+    val_source: str = "test"  # CIFAR only: validate on the official test split, or "holdout" val_size train images
+    train_subset: int = 0  # a seeded class-balanced subset of N training images (0 = all); for quick runs
     epochs: int = 30
     batch_size: int = 128  # the global batch, shared across torchrun processes
     lr: float = 0.1

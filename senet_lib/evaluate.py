@@ -31,3 +31,55 @@ def evaluate(model: nn.Module, loader, num_classes: int, channels_last: bool = F
     per_class = (confusion.diag().double() / confusion.sum(1).clamp(min=1)).tolist()
     return {"loss": float(loss_sum) / total, "accuracy": float(confusion.diag().sum()) / total,
             "per_class_accuracy": per_class, "confusion": confusion.tolist(), "count": total}
+
+
+def checkpoint_split_loader(meta: dict, split: str = "val", dataset: str | None = None, data_dir: str = "data",
+                            batch_size: int = 256, device: str | torch.device = "cpu", progress: bool = True):
+    """An un-augmented loader over the split a checkpoint was trained with (its recipe's dataset, seed and val size)."""
+    from senet_lib.data import DeviceLoader, load_splits
+
+    recipe = meta.get("recipe", {})
+    dataset = dataset or recipe.get("dataset")
+    if not dataset:
+        raise ValueError("the checkpoint's sidecar names no dataset (recipe.dataset); pass --dataset")
+    splits = load_splits(dataset, data_dir, val_size=recipe.get("val_size", 5000), seed=recipe.get("seed", 0),
+                         progress=progress)
+    if list(splits.classes) != list(meta.get("classes", splits.classes)):
+        raise ValueError(f"the dataset's classes {splits.classes[:4]}... differ from the checkpoint's "
+                         f"{meta['classes'][:4]}...; pass the dataset the model was trained on")
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val'; got {split!r}")
+    norm = meta.get("normalization", {"mean": splits.mean, "std": splits.std})
+    return DeviceLoader(getattr(splits, split), batch_size, device, train=False, mean=norm["mean"], std=norm["std"])
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("checkpoint", help="checkpoint stem or file (e.g. data/checkpoints/se_resnet20)")
+    parser.add_argument("--dataset", help="dataset (default: the one in the checkpoint's recipe)")
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--split", default="val", choices=["train", "val"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--out", help="write the JSON result here (default: print it)")
+
+
+def run(args) -> int:
+    import json
+    from pathlib import Path
+
+    from senet_lib.checkpoint import load_model, read_meta
+    from senet_lib.train import resolve_device
+
+    device = resolve_device(args.device)
+    meta = read_meta(args.checkpoint)
+    model = load_model(args.checkpoint, device=device)
+    loader = checkpoint_split_loader(meta, args.split, args.dataset, args.data_dir, args.batch_size, device)
+    result = {"checkpoint": str(args.checkpoint), "split": args.split, "classes": meta.get("classes"),
+              **evaluate(model, loader, num_classes=len(meta["classes"]))}
+    text = json.dumps(result, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+        print(f"accuracy {result['accuracy']:.4f} on {result['count']} images; wrote {args.out}")
+    else:
+        print(text)
+    return 0
