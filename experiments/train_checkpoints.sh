@@ -13,8 +13,8 @@ for model in resnet20 se_resnet20; do
 done
 wait
 for model in resnet20 se_resnet20; do  # the final weights (not the best epoch: no tuning on val)
-  cp "runs/ckpt-$model/latest.safetensors" "data/checkpoints/$model.safetensors"
-  cp "runs/ckpt-$model/latest.json" "data/checkpoints/$model.json"
+  "$PY" -c "import sys; from senet_lib.checkpoint import load_model, read_meta, save_checkpoint
+save_checkpoint(sys.argv[2], load_model(sys.argv[1]), read_meta(sys.argv[1]))" "runs/ckpt-$model/latest" "data/checkpoints/$model"
   case "$model" in se_*) "$PY" -m senet_lib profile "data/checkpoints/$model" --device cpu --no-progress ;; esac
   "$PY" -m senet_lib evaluate "data/checkpoints/$model" --device cpu --out "data/checkpoints/$model.eval.json"
 done

@@ -49,6 +49,12 @@ class CheckpointError(ValueError):
     """A checkpoint file exists but cannot be used; the message says what is wrong and what to do."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then move it onto ``path`` in one step.
 
@@ -61,6 +67,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # like a plain open(): some writers (safetensors) create files 0600
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -53,13 +53,18 @@ def checkpoint_split_loader(meta: dict, split: str = "val", dataset: str | None 
     return DeviceLoader(getattr(splits, split), batch_size, device, train=False, mean=norm["mean"], std=norm["std"])
 
 
-def add_arguments(parser) -> None:
+def add_checkpoint_arguments(parser) -> None:
+    """Arguments shared by the commands that run a checkpoint over a split (evaluate, profile)."""
     parser.add_argument("checkpoint", help="checkpoint stem or file (e.g. data/checkpoints/se_resnet20)")
     parser.add_argument("--dataset", help="dataset (default: the one in the checkpoint's recipe)")
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--split", default="val", choices=["train", "val"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=256)
+
+
+def add_arguments(parser) -> None:
+    add_checkpoint_arguments(parser)
     parser.add_argument("--out", help="write the JSON result here (default: print it)")
 
 

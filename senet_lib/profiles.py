@@ -46,12 +46,9 @@ def profile_checkpoint(path: str, dataset: str | None = None, data_dir: str = "d
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", help="checkpoint stem or file")
-    parser.add_argument("--dataset", help="dataset (default: the one in the checkpoint's recipe)")
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--split", default="val", choices=["train", "val"])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--batch-size", type=int, default=256)
+    from senet_lib.evaluate import add_checkpoint_arguments
+
+    add_checkpoint_arguments(parser)
     parser.add_argument("--no-progress", action="store_true")
 
 

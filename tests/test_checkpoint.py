@@ -223,3 +223,21 @@ def test_training_state_errors(tmp_path):
     save_training_state(tmp_path / "code.pt", {"object": TinyNet()})  # a pickled module: refused on load
     with pytest.raises(CheckpointError, match="cannot be read"):
         load_training_state(tmp_path / "code.pt")
+
+
+def test_checkpoint_files_are_readable_by_others(tmp_path):
+    """Shipped checkpoints must open for any user: the files follow the umask, not safetensors' 0600."""
+    import os
+    import stat
+
+    from torch import nn
+
+    from senet_lib.checkpoint import save_checkpoint
+
+    old = os.umask(0o022)
+    try:
+        weights = save_checkpoint(tmp_path / "m", nn.Linear(2, 2), {"model": {"name": "x"}})
+    finally:
+        os.umask(old)
+    for path in (weights, weights.with_suffix(".json")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path

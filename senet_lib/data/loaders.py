@@ -61,6 +61,22 @@ class _EpochCursor:
             self.generator.set_state(generator_state)
 
 
+class _ResumableLoader:
+    """Exact-resume interface of both loaders, kept by their :class:`_EpochCursor` (``self._cursor``)."""
+
+    _cursor: _EpochCursor
+
+    @property
+    def epoch(self) -> int:
+        return self._cursor.epoch
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._cursor.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._cursor.load_state_dict(state)
+
+
 def _default_generator(generator: torch.Generator | None, seed: int, device: torch.device) -> torch.Generator:
     if generator is None:
         return torch.Generator(device=device).manual_seed(seed)
@@ -89,7 +105,7 @@ class AugmentedDataset(Dataset):
             return self.transform(image), int(self.split.targets[i])
 
 
-class TextbookLoader:
+class TextbookLoader(_ResumableLoader):
     """The textbook path: :class:`AugmentedDataset` with ``transforms.v2`` and a standard ``DataLoader`` per epoch.
 
     The generator draws each epoch's order and one seed per image, so results do not depend on ``num_workers``.
@@ -128,18 +144,8 @@ class TextbookLoader:
             self._cursor.batch = b + 1
             yield batch
 
-    @property
-    def epoch(self) -> int:
-        return self._cursor.epoch
 
-    def state_dict(self) -> dict[str, Any]:
-        return self._cursor.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._cursor.load_state_dict(state)
-
-
-class DeviceLoader:
+class DeviceLoader(_ResumableLoader):
     """The fast path: uint8 images kept on ``device``; each batch is gathered, cropped, flipped, normalised there.
 
     ``train=False``: no shuffling, no augmentation, every image once (normalise only).
@@ -193,13 +199,3 @@ class DeviceLoader:
                 x = x.contiguous(memory_format=torch.channels_last)
             self._cursor.batch = b + 1
             yield x, self.targets[index]
-
-    @property
-    def epoch(self) -> int:
-        return self._cursor.epoch
-
-    def state_dict(self) -> dict[str, Any]:
-        return self._cursor.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._cursor.load_state_dict(state)

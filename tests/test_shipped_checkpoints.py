@@ -1,0 +1,50 @@
+"""The checkpoints committed under data/checkpoints load, carry their sidecar, and reproduce their accuracy."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from senet_lib.checkpoint import load_model, read_meta
+from senet_lib.evaluate import checkpoint_split_loader, evaluate
+from senet_lib.profiles import profiles_from_json
+
+ROOT = Path(__file__).resolve().parents[1]
+CKPT = ROOT / "data" / "checkpoints"
+SHARED = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg-train.tar.gz"
+NAMES = ["resnet20", "se_resnet20"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_loads_with_complete_sidecar(name):
+    weights = CKPT / f"{name}.safetensors"
+    assert weights.stat().st_size <= 5 * 2**20
+    meta = read_meta(CKPT / name)
+    assert meta["model"]["name"] == name
+    assert meta["classes"] == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    assert set(meta["normalization"]) == {"mean", "std"}
+    assert meta["recipe"]["model"] == name and meta["data"]["val_size"] == 5000
+    model = load_model(CKPT / name)
+    assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 10)
+    report = json.loads((CKPT / f"{name}.eval.json").read_text())
+    assert report["accuracy"] == pytest.approx(meta["metrics"]["val_acc"])
+
+
+def test_se_checkpoint_has_class_profiles():
+    profiles = profiles_from_json(read_meta(CKPT / "se_resnet20")["class_profiles"])
+    assert list(profiles) == [f"SE_{s}_{b}" for s in (2, 3, 4) for b in (1, 2, 3)]
+    for name, profile in profiles.items():
+        assert profile.means.shape == (10, {"2": 16, "3": 32, "4": 64}[name[3]])
+        assert int(profile.counts.sum()) == 5000
+        assert 0.0 <= profile.specificity <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED.exists(), reason="the CIFAR-10 JPEG archive is not in ../shared/datasets")
+def test_se_resnet20_reproduces_its_validation_accuracy(tmp_path):
+    meta = read_meta(CKPT / "se_resnet20")
+    loader = checkpoint_split_loader(meta, "val", str(SHARED), str(tmp_path), progress=False)
+    result = evaluate(load_model(CKPT / "se_resnet20"), loader, num_classes=10)
+    assert result["count"] == 5000
+    assert result["accuracy"] == pytest.approx(meta["metrics"]["val_acc"], abs=1e-4)
