@@ -2,7 +2,6 @@
 (paper Fig. 5 / Table 14), SE stages (Table 13), memory formats, torch.compile and the registry errors."""
 
 import json
-import os
 
 import pytest
 import torch
@@ -307,13 +306,8 @@ def _compiled_matches_eager(model: nn.Module, backend: str) -> None:
         torch.testing.assert_close(grads_c[n], p.grad, rtol=1e-3, atol=1e-4, msg=lambda m, n=n: f"{n}: {m}")
 
 
-#: One model per residual unit kind, plain and SE: the deeper variants run the same code, only longer
-#: (all 22 under aot_eager cost ~6 CPU-minutes here). SENET_COMPILE_ALL=1 compiles every model.
-COMPILE_NAMES = (
-    list_models()
-    if os.environ.get("SENET_COMPILE_ALL") == "1"
-    else ["resnet20", "se_resnet20", "wrn16_8", "se_wrn16_8", "resnet50", "se_resnet50", "se_resnext50_32x4d"]
-)
+#: Every registered model is compiled (the issue asks for all; ~2-6 s each under aot_eager here).
+COMPILE_NAMES = list_models()
 
 
 @pytest.mark.slow
