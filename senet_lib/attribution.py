@@ -16,7 +16,7 @@ import torch
 from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, LayerGradientXActivation, Saliency
 from torch import nn
 
-from senet_lib.excitation import find_se_layers, gate_module, override_gates, record_excitations
+from senet_lib.excitation import gate_module, override_gates, record_excitations, select_se_layers
 
 __all__ = ["GATE_METHODS", "default_cam_layer", "gate_attribution", "grad_cam", "integrated_gradients", "saliency"]
 
@@ -160,16 +160,6 @@ def grad_cam(
     return cam[:, 0].detach().cpu()  # (N, 1, H, W) -> (N, H, W)
 
 
-def _gate_layers(model: nn.Module, layers: Iterable[str] | None) -> dict[str, nn.Module]:
-    found = find_se_layers(model)
-    if not found:
-        raise ValueError(f"{type(model).__name__} has no SE layers; build it with SE (e.g. 'se_resnet20')")
-    names = list(found if layers is None else ([layers] if isinstance(layers, str) else layers))
-    if unknown := [name for name in names if name not in found]:
-        raise ValueError(f"no SE layer named {unknown}; this model has {list(found)}")
-    return {name: found[name] for name in names}
-
-
 def gate_attribution(
     model: nn.Module,
     images: torch.Tensor,
@@ -188,7 +178,7 @@ def gate_attribution(
         raise ValueError(f"unknown gate attribution method {method!r}; choose one of {GATE_METHODS}")
     if steps < 1:
         raise ValueError(f"steps must be a positive integer; got {steps}")
-    selected = _gate_layers(model, layers)
+    selected = select_se_layers(model, layers)
     with _eval_mode(model):
         images, t = _prepare(model, images, target)
         if method == "gradient_x_activation":

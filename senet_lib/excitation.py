@@ -22,6 +22,7 @@ from senet_lib.se import SEBlock
 __all__ = [
     "ClassStats", "ExcitationProfile", "ExcitationRecorder", "class_mean_profiles", "class_specificity",
     "find_se_layers", "gate_module", "override_gates", "paper_name", "record_excitations", "se_channels",
+    "select_se_layers", "UnknownLayerError",
 ]
 
 # `layer{i}.{j}.se` (timm legacy: `.se_module`; optionally inside DDP's `module.` or torch.compile's
@@ -82,14 +83,19 @@ def se_channels(se: nn.Module) -> int:
     raise TypeError(f"cannot tell the channel count of {type(se).__name__}: it has no Linear or Conv2d layer")
 
 
-def _select(model: nn.Module, layers: Iterable[str] | None) -> dict[str, nn.Module]:
+class UnknownLayerError(KeyError, ValueError):
+    """A requested SE layer name the model does not have (a KeyError for lookups, a ValueError for arguments)."""
+
+
+def select_se_layers(model: nn.Module, layers: str | Iterable[str] | None = None) -> dict[str, nn.Module]:
+    """The model's SE layers named in ``layers`` (one name, several, or None for all), in that order."""
     found = find_se_layers(model)
     if not found:
         raise ValueError(f"{type(model).__name__} has no SE layers; build it with SE (e.g. 'se_resnet20')")
-    layers = list(found if layers is None else layers)
-    if unknown := [name for name in layers if name not in found]:
-        raise KeyError(f"no SE layer named {unknown}; this model has {list(found)}")
-    return {name: found[name] for name in layers}
+    names = list(found if layers is None else ([layers] if isinstance(layers, str) else layers))
+    if unknown := [name for name in names if name not in found]:
+        raise UnknownLayerError(f"no SE layer named {unknown}; this model has {list(found)}")
+    return {name: found[name] for name in names}
 
 
 def _as_nc(out: torch.Tensor) -> torch.Tensor:
@@ -139,7 +145,7 @@ def _hooked(hooks: list[tuple[nn.Module, Callable]]) -> Iterator[None]:
 @contextmanager
 def record_excitations(model: nn.Module, layers: Iterable[str] | None = None) -> Iterator[ExcitationRecorder]:
     """Record the excitation (N, C) of each SE layer (or of ``layers``) on every forward pass inside the block."""
-    selected = _select(model, layers)
+    selected = select_se_layers(model, layers)
     recorder = ExcitationRecorder(selected)
 
     def hook_for(name: str) -> Callable:
@@ -177,7 +183,7 @@ def override_gates(model: nn.Module, overrides: Mapping[str, GateOverride]) -> I
 
     An intervention on Eq. 4: the scale step then uses the new ``s``. Hooks are removed at exit.
     """
-    selected = _select(model, overrides)
+    selected = select_se_layers(model, overrides)
 
     def hook_for(name: str) -> Callable:
         fn = _override_fn(name, overrides[name])
