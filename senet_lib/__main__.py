@@ -48,6 +48,8 @@ def commands() -> dict[str, Command]:
         "evaluate": module_command("senet_lib.evaluate", "accuracy, per-class accuracy and confusion of a checkpoint"),
         "profile": module_command("senet_lib.profiles", "class-mean excitations of a checkpoint, into its sidecar"),
         "bench": module_command("senet_lib.bench", "training images/s: textbook vs fast path, and the SE overhead"),
+        "latency": module_command("senet_lib.latency", "dashboard time per image: upload bytes to excitation figures"),
+        "course": module_command("senet_lib.course", "run the course notebooks, write HTML copies to notebooks/_html"),
         "experiments": module_command("senet_lib.experiments", "run a grid of training runs, write results tables"),
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,22 +35,35 @@ def evaluate(model: nn.Module, loader, num_classes: int, channels_last: bool = F
             "per_class_accuracy": per_class, "confusion": confusion.tolist(), "count": total}
 
 
-def checkpoint_split_loader(meta: dict, split: str = "val", dataset: str | None = None, data_dir: str = "data",
-                            batch_size: int = 256, device: str | torch.device = "cpu", progress: bool = True):
-    """An un-augmented loader over the split a checkpoint was trained with (its recipe's dataset, seed and val size)."""
-    from senet_lib.data import DeviceLoader, load_splits
+def checkpoint_splits(meta: dict, dataset: str | None = None, data_dir: str | Path = "data", progress: bool = True,
+                      **load_options):
+    """The train/val splits a checkpoint was trained with: its recipe's dataset, seed and val size.
+
+    ``dataset`` replaces the recipe's (e.g. where the archive lives on this machine, or ``"cifar10"`` to evaluate
+    a CIFAR-10 model on the official test split); ``load_options`` go to :func:`senet_lib.data.load_splits`.
+    """
+    from senet_lib.data import load_splits
 
     recipe = meta.get("recipe", {})
     dataset = dataset or recipe.get("dataset")
     if not dataset:
         raise ValueError("the checkpoint's sidecar names no dataset (recipe.dataset); pass --dataset")
     splits = load_splits(dataset, data_dir, val_size=recipe.get("val_size", 5000), seed=recipe.get("seed", 0),
-                         progress=progress)
+                         progress=progress, **load_options)
     if list(splits.classes) != list(meta.get("classes", splits.classes)):
         raise ValueError(f"the dataset's classes {splits.classes[:4]}... differ from the checkpoint's "
                          f"{meta['classes'][:4]}...; pass the dataset the model was trained on")
+    return splits
+
+
+def checkpoint_split_loader(meta: dict, split: str = "val", dataset: str | None = None, data_dir: str = "data",
+                            batch_size: int = 256, device: str | torch.device = "cpu", progress: bool = True):
+    """An un-augmented loader over the split a checkpoint was trained with (its recipe's dataset, seed and val size)."""
+    from senet_lib.data import DeviceLoader
+
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val'; got {split!r}")
+    splits = checkpoint_splits(meta, dataset, data_dir, progress)
     norm = meta.get("normalization", {"mean": splits.mean, "std": splits.std})
     return DeviceLoader(getattr(splits, split), batch_size, device, train=False, mean=norm["mean"], std=norm["std"])
 

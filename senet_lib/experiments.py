@@ -15,6 +15,7 @@ import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from senet_lib.config import TrainConfig, load_config_file, parse_assignment
@@ -45,15 +46,28 @@ def load_grid(path: str | Path) -> tuple[str, dict[str, Any], list[Row], str]:
     return spec["name"], dict(spec.get("base", {})), rows, caption
 
 
+def select_rows(rows: list[Row], labels: Iterable[str] | None) -> list[Row]:
+    """The rows whose labels are in ``labels`` (None = all), in the config's order."""
+    if labels is None:
+        return rows
+    wanted = list(labels)
+    known = [row.label for row in rows]
+    if unknown := [label for label in wanted if label not in known]:
+        raise ValueError(f"no row labelled {unknown}; the config's rows are {known}")
+    return [row for row in rows if row.label in wanted]
+
+
 def run_grid(path: str | Path, seeds: int = 3, out_dir: str | Path = "experiments", progress: bool = True,
-             overrides: dict[str, Any] | None = None) -> list[Row]:
+             overrides: dict[str, Any] | None = None, only: Iterable[str] | None = None) -> list[Row]:
     """Train every row for every seed (skipping finished runs) and write the CSV and markdown tables.
 
-    ``overrides`` replace base fields in every row (e.g. the dataset path, the device, fewer epochs).
+    ``overrides`` replace base fields in every row (e.g. the dataset path, the device, fewer epochs);
+    ``only`` keeps the rows with these labels.
     """
     from senet_lib.train import train  # heavy import only when training
 
     name, base, rows, caption = load_grid(path)
+    rows = select_rows(rows, only)
     overrides = overrides or {}
     out_dir = Path(out_dir)
     for row in rows:
@@ -108,13 +122,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--out-dir", default="experiments", help="runs go to OUT/runs, tables to OUT/results")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config field in every run, e.g. --set dataset=path/to/images --set epochs=10")
+    run.add_argument("--row", action="append", default=None, metavar="LABEL",
+                     help="run only the row with this label (repeatable), e.g. --row 'r = 16'")
     run.add_argument("--no-progress", action="store_true")
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = dict(parse_assignment(item) for item in args.set)
     rows = run_grid(args.config, seeds=args.seeds, out_dir=args.out_dir, progress=not args.no_progress,
-                    overrides=overrides)
+                    overrides=overrides, only=args.row)
     for row in rows:
         mean, std = mean_std(row.errors)
         print(f"{row.label:30s} {mean:6.2f} ± {std:4.2f}   paper {row.paper}")

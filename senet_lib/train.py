@@ -58,7 +58,12 @@ def make_scheduler(optimizer, cfg: TrainConfig, steps_per_epoch: int):
     """Per-step learning-rate schedule: step (x lr_decay at each milestone), cosine or one-cycle; optional warm-up."""
     total = cfg.epochs * steps_per_epoch
     if cfg.schedule == "onecycle":
+        if total < 3:
+            raise ValueError(f"the one-cycle schedule needs at least 3 optimizer steps; this run has {total} "
+                             f"({cfg.epochs} epoch(s) x {steps_per_epoch} batch(es)): train longer or on more "
+                             "images, or use --schedule cosine")
         warm = cfg.warmup_epochs / cfg.epochs if cfg.warmup_epochs else 0.25
+        warm = max(warm, 2 / total)  # OneCycleLR divides by the warm-up's length in steps: keep it >= 1
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total, pct_start=warm)
     warmup = int(cfg.warmup_epochs * steps_per_epoch)
     bounds = [int(m * total) for m in cfg.milestones]
@@ -98,8 +103,13 @@ def set_rng_state(state: dict, loader) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, int], None] | None = None) -> dict:
-    """Run (or resume) training as configured; return the summary. ``on_step(epoch, step)`` is a test hook."""
+def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, int], None] | None = None,
+          on_epoch: Callable[[dict], None] | None = None) -> dict:
+    """Run (or resume) training as configured; return the summary.
+
+    ``on_step(epoch, step)`` is a test hook; ``on_epoch(record)`` gets each epoch's ``metrics.jsonl`` record
+    (rank 0 only), e.g. to draw live training curves in a notebook.
+    """
     cfg.validate()
     ctx = dist_utils.setup(cfg.device)  # rank, world size, device (torchrun or single process)
     device = ctx.device if ctx.world_size > 1 else resolve_device(cfg.device)
@@ -175,6 +185,8 @@ def train(cfg: TrainConfig, resume: bool = False, on_step: Callable[[int, int], 
         if ctx.rank == 0:
             with open(run_dir / "metrics.jsonl", "a") as fh:
                 fh.write(json.dumps(record) + "\n")
+            if on_epoch is not None:
+                on_epoch(record)
             metrics = {"epoch": epoch + 1, "val_acc": val["accuracy"], "val_loss": val["loss"]}
             save_checkpoint(run_dir / "latest", model, {**meta, "metrics": metrics})
             if val["accuracy"] >= best_acc:

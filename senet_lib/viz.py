@@ -16,9 +16,9 @@ from plotly.colors import hex_to_rgb, qualitative
 from plotly.subplots import make_subplots
 
 __all__ = [
-    "attribution_overlay", "class_profile_heatmap", "excitation_distribution", "excitation_heatmap",
-    "excitation_vs_profiles", "gate_attribution_heatmap", "heatmap_csv", "overlay", "specificity_by_depth",
-    "training_curves",
+    "ablation_comparison", "attribution_overlay", "class_profile_heatmap", "excitation_distribution",
+    "excitation_heatmap", "excitation_vs_profiles", "gate_attribution_heatmap", "heatmap_csv", "overlay",
+    "prediction_bars", "profile_distance_heatmap", "specificity_by_depth", "training_curves",
 ]
 
 _COLORS = qualitative.Plotly
@@ -284,3 +284,79 @@ def heatmap_csv(z, row_labels: Sequence, col_labels: Sequence, corner: str = "")
     for label, row in zip(row_labels, values):
         writer.writerow([label, *("" if np.isnan(v) else repr(float(v)) for v in row)])
     return out.getvalue()
+
+
+def prediction_bars(probabilities: Mapping, classes: Sequence[str], top_k: int | None = None,
+                    title: str = "Prediction") -> go.Figure:
+    """Class probabilities as grouped bars: dict label -> (K,) probabilities, e.g. {"unmodified": p, "gates off": q}.
+
+    ``top_k`` keeps the k classes most probable under the first entry (all classes if None)."""
+    if not probabilities:
+        raise ValueError("no predictions given; pass a dict label -> class probabilities (K,)")
+    runs = {str(k): _np(v, what=f"probabilities {k!r}").reshape(-1) for k, v in probabilities.items()}
+    for label, p in runs.items():
+        if len(p) != len(classes):
+            raise ValueError(f"{label!r} has {len(p)} probabilities but there are {len(classes)} classes")
+    first = next(iter(runs.values()))
+    order = np.argsort(-first, kind="stable")[: top_k or len(classes)]
+    names = [str(classes[i]) for i in order]
+    fig = go.Figure([go.Bar(x=names, y=p[order], name=label, marker_color=_COLORS[i % len(_COLORS)],
+                            hovertemplate=f"{label}<br>class %{{x}}<br>probability %{{y:.3f}}<extra></extra>")
+                     for i, (label, p) in enumerate(runs.items())])
+    fig.update_layout(title=title, barmode="group", xaxis_title="class", yaxis_title="probability",
+                      yaxis_range=[0, 1], showlegend=len(runs) > 1)
+    return fig
+
+
+def ablation_comparison(rows: Sequence, caption: str = "paper error (%)", title: str = "Ablation") -> go.Figure:
+    """Our validation error (mean ± std over seeds) beside the paper's number, per row of an experiment grid.
+
+    ``rows``: objects with ``label``, ``errors`` (list of %) and ``paper`` (% or None), like
+    :class:`senet_lib.experiments.Row`. Two panels, since the paper's numbers are often another dataset."""
+    if not rows:
+        raise ValueError("no rows given; pass the rows returned by senet_lib.experiments.run_grid")
+    if empty := [row.label for row in rows if not row.errors]:
+        raise ValueError(f"rows {empty} have no finished runs; train them first (run_grid)")
+    labels = [row.label for row in rows]
+    means = [float(np.mean(row.errors)) for row in rows]
+    stds = [float(np.std(row.errors, ddof=1)) if len(row.errors) > 1 else 0.0 for row in rows]
+    seeds = [len(row.errors) for row in rows]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("ours: validation error (%)", caption))
+    fig.add_trace(go.Bar(x=labels, y=means, error_y=dict(type="data", array=stds), customdata=np.c_[stds, seeds],
+                         marker_color=_COLORS[0], name="ours",
+                         hovertemplate="%{x}<br>error %{y:.2f} ± %{customdata[0]:.2f} %<br>"
+                                       "seeds %{customdata[1]}<extra></extra>"), row=1, col=1)
+    paper = [np.nan if row.paper is None else float(row.paper) for row in rows]
+    fig.add_trace(go.Bar(x=labels, y=paper, marker_color=_COLORS[1], name="paper",
+                         hovertemplate="%{x}<br>paper error %{y:.2f} %<extra></extra>"), row=1, col=2)
+    spans = {1: ([m - s for m, s in zip(means, stds)], [m + s for m, s in zip(means, stds)]),
+             2: ([v for v in paper if not np.isnan(v)],) * 2}
+    for col, (lows, highs) in spans.items():
+        if lows:  # zoom on the differences: errors sit far from 0
+            low, high = min(lows), max(highs)
+            pad = 0.25 * (high - low) + 0.1
+            fig.update_yaxes(range=[max(0.0, low - pad), high + pad], row=1, col=col)
+    fig.update_layout(title=title, showlegend=False)
+    return fig
+
+
+def profile_distance_heatmap(distances, layers: Sequence[str], classes: Sequence[str],
+                             title: str = "Which class does this image look like, layer by layer?") -> go.Figure:
+    """SE layers x classes heatmap of the distance (L, K) between one image's excitations and each class-mean
+    profile (e.g. :func:`senet_lib.inspection.profile_distances`); near = bright, the nearest class is marked."""
+    d = _np(distances, 2, "distances (layers, classes)")
+    if d.shape != (len(layers), len(classes)):
+        raise ValueError(f"distances are {d.shape} but got {len(layers)} layers and {len(classes)} classes")
+    names = [str(c) for c in classes]
+    nearest = d.argmin(1)  # (L,)
+    fig = go.Figure(go.Heatmap(
+        z=d, x=names, y=list(layers), colorscale="Viridis_r", colorbar=dict(title="RMS distance"),
+        hovertemplate="layer %{y}<br>class %{x}<br>RMS distance to the class mean %{z:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=[names[k] for k in nearest], y=list(layers), mode="markers", name="nearest class",
+        marker=dict(symbol="x", size=10, color="red"),
+        hovertemplate="layer %{y}<br>nearest class %{x}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="class", yaxis_title="SE layer (depth)", showlegend=False)
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return fig

@@ -82,7 +82,7 @@ def test_bench_runs_small_on_cpu(tmp_path):
 SMOKE = """
 name: smoke
 paper_caption: "paper error (%)"
-base: {dataset: synthetic, epochs: 1, batch_size: 50, train_subset: 100, device: cpu, lr: 0.05}
+base: {dataset: synthetic, epochs: 1, batch_size: 50, train_subset: 150, device: cpu, lr: 0.05}
 rows:
   - {label: ResNet-20, model: resnet20, paper: 8.75}
   - {label: SE-ResNet-20 r=4, model: se_resnet20, model_options: {reduction: 4}}
@@ -109,6 +109,10 @@ def test_experiment_grid_runs_resumes_and_tabulates(tmp_path, monkeypatch):
     monkeypatch.setattr(senet_lib.train, "train", no_training)
     again = run_grid(config, seeds=2, out_dir=tmp_path, progress=False)
     assert [r.errors for r in again] == [r.errors for r in rows]
+    one = run_grid(config, seeds=2, out_dir=tmp_path, progress=False, only=["SE-ResNet-20 r=4"])
+    assert [r.label for r in one] == ["SE-ResNet-20 r=4"] and one[0].errors == rows[1].errors
+    with pytest.raises(ValueError, match=r"no row labelled \['r=4'\]; the config's rows are"):
+        run_grid(config, seeds=1, out_dir=tmp_path, progress=False, only=["r=4"])
 
 
 def test_shipped_experiment_configs_parse():

@@ -1,8 +1,5 @@
 """The course notebooks run top to bottom in quick mode (SENET_QUICK=1) and are stored without outputs."""
 
-import os
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,12 +9,14 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("ipywidgets")
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+from senet_lib.course import NOTEBOOK_DIR, course_notebooks, execute, write_html  # noqa: E402
+from senet_lib.course import main as course_main  # noqa: E402
+
+NOTEBOOKS = course_notebooks()
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR}"
+def test_the_course_has_eight_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 9)], f"found {NOTEBOOKS} in {NOTEBOOK_DIR}"
 
 
 def test_kernel_is_this_python():
@@ -37,13 +36,17 @@ def test_stored_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(path, monkeypatch):
-    monkeypatch.setenv("SENET_QUICK", "1")
-    nb = nbformat.read(path, as_version=4)
-    # `timeout` bounds the start-up kernel_info request, whose reply the fresh kernel sometimes drops (nbclient
-    # then waits the whole timeout and carries on: seen here as 90-300 s stalls); cells get timeout_func's limit.
-    client = nbclient.NotebookClient(nb, timeout=10, timeout_func=lambda cell: 180, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    start = time.perf_counter()
-    client.execute()  # raises CellExecutionError on any failing cell
-    print(f"{path.name}: {time.perf_counter() - start:.1f} s in quick mode")
+def test_notebook_runs_in_quick_mode_and_exports_html(path, tmp_path):
+    nb, seconds = execute(path, quick=True)  # raises CellExecutionError on any failing cell
+    print(f"{path.name}: {seconds:.1f} s in quick mode")
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    assert "quick mode" in "".join(o.get("text", "") for o in nb.cells[1].outputs if o.output_type == "stream")
+    html = write_html(nb, tmp_path / f"{path.stem}.html").read_text()
+    assert "<html" in html and nb.cells[0].source.splitlines()[0].lstrip("# ") in html
+    assert "Plotly.newPlot" in html  # the figures are in the HTML copy, not only as a Jupyter mimetype
+
+
+def test_course_command_names_a_missing_notebook(capsys):
+    assert course_main(["no_such.ipynb", "--quick"]) == 2
+    assert "no such notebook ['no_such.ipynb']" in capsys.readouterr().out

@@ -26,9 +26,12 @@ def tiny_config(run_dir, **overrides) -> TrainConfig:
 
 
 def test_learns_the_synthetic_task_and_writes_the_run_dir(tmp_path):
-    summary = train(tiny_config(tmp_path / "run", epochs=4, train_subset=0, lr=0.1, schedule="onecycle"))
+    seen = []  # what on_epoch hands a notebook's live plot, as it happens
+    summary = train(tiny_config(tmp_path / "run", epochs=4, train_subset=0, lr=0.1, schedule="onecycle"),
+                    on_epoch=seen.append)
     records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == [1, 2, 3, 4]
+    assert seen == records
     assert set(records[0]) >= {"train_loss", "train_acc", "val_loss", "val_acc", "lr", "images_per_s", "seconds"}
     assert records[-1]["train_loss"] < records[0]["train_loss"]
     assert summary["best_val_acc"] > 0.5  # chance is 0.1
@@ -106,6 +109,26 @@ def test_schedules_shape():
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = make_scheduler(opt, cfg, steps_per_epoch=10)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.01)  # warm-up starts at lr / warmup_steps
+
+
+@pytest.mark.parametrize("total", [3, 4, 5, 7])
+def test_onecycle_on_a_handful_of_steps(total):
+    """A quick run (one epoch of a few batches) still gets a rise-then-fall one-cycle schedule."""
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    sched = make_scheduler(opt, TrainConfig(epochs=1, lr=0.1, schedule="onecycle"), steps_per_epoch=total)
+    lrs = []
+    for _ in range(total):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    peak = lrs.index(max(lrs))
+    assert 0 < peak < total - 1 and max(lrs) == pytest.approx(0.1) and lrs[-1] < lrs[0], lrs
+
+
+def test_onecycle_with_too_few_steps_says_so():
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"at least 3 optimizer steps; this run has 2 \(1 epoch\(s\) x 2 batch"):
+        make_scheduler(opt, TrainConfig(epochs=1, lr=0.1, schedule="onecycle"), steps_per_epoch=2)
 
 
 def test_bad_config_is_rejected():

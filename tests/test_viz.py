@@ -11,6 +11,7 @@ import torch
 
 from senet_lib.excitation import ExcitationProfile
 from senet_lib.viz import (
+    ablation_comparison,
     attribution_overlay,
     class_profile_heatmap,
     excitation_distribution,
@@ -19,6 +20,7 @@ from senet_lib.viz import (
     gate_attribution_heatmap,
     heatmap_csv,
     overlay,
+    prediction_bars,
     specificity_by_depth,
     training_curves,
 )
@@ -173,3 +175,34 @@ def test_heatmap_csv_round_trips():
     np.testing.assert_array_equal(back, z)  # exact: repr() keeps every digit, NaN -> empty field
     with pytest.raises(ValueError, match="labels"):
         heatmap_csv(z, ["a"], [0, 1, 2])
+
+
+def test_prediction_bars_group_and_order_by_the_first_entry():
+    classes = ["airplane", "cat", "dog", "ship"]
+    before = torch.tensor([0.1, 0.6, 0.25, 0.05])
+    after = torch.tensor([0.7, 0.1, 0.1, 0.1])
+    fig = prediction_bars({"unmodified": before, "gates off": after}, classes, top_k=3)
+    assert [t.name for t in fig.data] == ["unmodified", "gates off"] and fig.layout.barmode == "group"
+    assert list(fig.data[0].x) == ["cat", "dog", "airplane"]  # top 3 of the first entry, most probable first
+    assert np.allclose(fig.data[1].y, [0.1, 0.1, 0.7])  # the same classes for the second entry
+    assert "gates off" in hover(fig.data[1]) and "probability" in hover(fig.data[1])
+    with pytest.raises(ValueError, match="has 3 probabilities but there are 4 classes"):
+        prediction_bars({"x": [0.2, 0.3, 0.5]}, classes)
+    with pytest.raises(ValueError, match="no predictions given"):
+        prediction_bars({}, classes)
+
+
+def test_ablation_comparison_shows_mean_std_and_paper():
+    from senet_lib.experiments import Row
+
+    rows = [Row("r = 2", {}, 22.29, [10.0, 12.0]), Row("r = 16", {}, 22.28, [11.0]), Row("ours only", {}, None, [9.0])]
+    fig = ablation_comparison(rows, caption="paper ImageNet top-1 err (%)")
+    ours, paper = fig.data
+    assert list(ours.x) == ["r = 2", "r = 16", "ours only"]
+    assert np.allclose(ours.y, [11.0, 11.0, 9.0]) and np.allclose(ours.error_y.array, [math.sqrt(2), 0.0, 0.0])
+    assert np.allclose(paper.y[:2], [22.29, 22.28]) and np.isnan(paper.y[2])
+    assert fig.layout.annotations[1].text == "paper ImageNet top-1 err (%)"
+    low, high = fig.layout.yaxis2.range
+    assert low > 20 and high < 25  # zoomed on the paper's numbers, not from 0
+    with pytest.raises(ValueError, match=r"rows \['r = 16'\] have no finished runs"):
+        ablation_comparison([Row("r = 16", {}, 22.28, [])])

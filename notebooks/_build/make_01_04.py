@@ -1,46 +1,6 @@
 """Generate notebooks 01-04 of the SENet Lab course (outputs cleared). Run: python notebooks/_build/make_01_04.py"""
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-HERE = Path(__file__).resolve().parents[1]
-
-SETUP = '''\
-import os
-from pathlib import Path
-
-import torch
-
-QUICK = os.environ.get("SENET_QUICK") == "1"  # CI / quick mode: small everything
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "pyproject.toml").exists())  # the repo root
-torch.manual_seed(0)
-print("quick mode" if QUICK else "full mode", "| repo root:", ROOT)'''
-
-
-def md(text):
-    return new_markdown_cell(text.strip("\n"))
-
-
-def code(text):
-    return new_code_cell(text.strip("\n"))
-
-
-def solution(text):
-    cell = code(text)
-    cell.metadata["jupyter"] = {"source_hidden": True}
-    cell.metadata["tags"] = ["solution"]
-    return cell
-
-
-def write(name, cells):
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    nb.metadata["language_info"] = {"name": "python"}
-    nbformat.validate(nb)
-    nbformat.write(nb, HERE / name)
-    print("wrote", HERE / name)
+from nbtools import SETUP, code, md, solution, write
 
 
 # ------------------------------------------------------------------------------------------------------ 01

@@ -1,0 +1,105 @@
+"""Run the course notebooks top to bottom and keep HTML copies: ``python -m senet_lib course [--quick]``.
+
+Quick mode sets ``SENET_QUICK=1`` (small data, few epochs; what CI runs); full mode is what a course runs on a GPU.
+Notebooks execute with their own folder as the working directory, exactly as in Jupyter. The stored
+notebooks are never modified: executed copies go to HTML only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+HTML_DIR = NOTEBOOK_DIR / "_html"
+CELL_TIMEOUT_S = {"quick": 180, "full": 4 * 3600}
+
+
+def course_notebooks(directory: Path = NOTEBOOK_DIR) -> list[Path]:
+    """The course's notebooks in order: ``NN_name.ipynb``."""
+    return sorted(Path(directory).glob("[0-9][0-9]_*.ipynb"))
+
+
+@contextmanager
+def _quick_env(quick: bool) -> Iterator[None]:
+    old = os.environ.get("SENET_QUICK")
+    os.environ["SENET_QUICK"] = "1" if quick else "0"  # the kernel inherits this process's environment
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["SENET_QUICK"]
+        else:
+            os.environ["SENET_QUICK"] = old
+
+
+def execute(path: str | Path, quick: bool = True):
+    """Execute one notebook in a fresh ``python3`` kernel; return (the executed notebook, seconds).
+
+    Raises ``nbclient.exceptions.CellExecutionError`` naming the failing cell.
+    """
+    try:
+        import nbclient
+        import nbformat
+    except ImportError:
+        raise ImportError("running notebooks needs the notebooks extra: pip install -e '.[notebooks]'") from None
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    limit = CELL_TIMEOUT_S["quick" if quick else "full"]
+    # `timeout` bounds the start-up kernel_info request, whose reply a fresh kernel sometimes drops (nbclient then
+    # waits the whole timeout before going on); each cell gets `limit` seconds.
+    client = nbclient.NotebookClient(nb, timeout=10, timeout_func=lambda cell: limit, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    with _quick_env(quick):
+        client.execute()
+    return nb, time.perf_counter() - start
+
+
+def write_html(nb, out: str | Path) -> Path:
+    """An executed notebook as a standalone HTML page (plotly figures stay interactive)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebooks", nargs="*", help="notebook files (default: every notebooks/NN_*.ipynb)")
+    parser.add_argument("--quick", action="store_true", help="quick mode (SENET_QUICK=1): about a minute each on CPU")
+    parser.add_argument("--out", default=str(HTML_DIR), help="folder for the HTML copies (default: notebooks/_html)")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.notebooks] or course_notebooks()
+    if missing := [str(p) for p in paths if not p.is_file()]:
+        print(f"error: no such notebook {missing}; the course is {[p.name for p in course_notebooks()]}")
+        return 2
+    failed = []
+    for path in paths:
+        try:
+            nb, seconds = execute(path, quick=args.quick)
+        except Exception as error:  # report every notebook, then fail
+            print(f"FAILED {path.name}: {str(error).strip().splitlines()[-1] if str(error).strip() else error!r}")
+            failed.append(path.name)
+            continue
+        html = write_html(nb, Path(args.out) / f"{path.stem}.html")
+        print(f"{path.name}: {seconds:6.1f} s ({'quick' if args.quick else 'full'} mode) -> {html}")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m senet_lib.course", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
