@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "checkpoint_paths",
     "load_checkpoint",
     "load_model",
+    "load_model_from_bytes",
     "load_training_state",
     "read_meta",
     "save_checkpoint",
@@ -184,11 +186,21 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
         state_dict = safetensors.torch.load_file(str(weights_path), device=str(device))
     except (safetensors.SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(
-            f"{weights_path} is not a readable safetensors file ({err}). It should hold the weights written by "
-            "save_checkpoint (safetensors format, never a pickle); it may be truncated or a .pt file renamed. "
-            "Re-save the checkpoint") from err
+            f"{weights_path} is not a readable safetensors file ({err}).{_pickle_hint(weights_path)} It should hold "
+            "the weights written by save_checkpoint (safetensors format, never a pickle); it may be truncated or "
+            "a .pt file renamed. Re-save the checkpoint") from err
     _verify_hash(weights_path, sidecar_path, record)
     return state_dict, meta
+
+
+def _pickle_hint(weights_path: Path) -> str:
+    """A sentence when the file starts like a torch.save file (zip archive or raw pickle), else ''."""
+    with open(weights_path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        return (" It starts like a PyTorch pickle (torch.save): such files can run code when opened, so they are "
+                "never unpickled here; convert it where you trust it with save_checkpoint(path, model, meta).")
+    return ""
 
 
 def _describe_mismatch(model: nn.Module, state_dict: dict[str, torch.Tensor], limit: int = 5) -> str:
@@ -244,3 +256,25 @@ def load_training_state(path: str | Path, map_location: str | torch.device | Non
         raise CheckpointError(f"training state {path} cannot be read ({type(err).__name__}: {err}); it may be "
                               "truncated or not written by save_training_state; restart the run without --resume"
                               ) from err
+
+
+def load_model_from_bytes(weights: bytes, sidecar: bytes, name: str = "uploaded",
+                          device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """``(model, meta)`` from the contents of a ``.safetensors`` file and its ``.json`` sidecar (e.g. uploads).
+
+    Same checks as :func:`load_model` (safetensors only, sha256 against the sidecar, keys and shapes against
+    the model the sidecar names); every problem is a :class:`CheckpointError` naming ``name``.
+    """
+    stem = Path(name).name.removesuffix(WEIGHTS_SUFFIX).removesuffix(SIDECAR_SUFFIX) or "uploaded"
+    with tempfile.TemporaryDirectory(prefix="senet-upload-") as folder:
+        path = Path(folder) / stem
+        weights_path, sidecar_path = checkpoint_paths(path)
+        weights_path.write_bytes(weights)
+        sidecar_path.write_bytes(sidecar)
+        try:
+            return load_model(path, device), read_meta(path)
+        except CheckpointError as err:
+            raise CheckpointError(str(err).replace(f"{folder}/", "")) from err
+        except (TypeError, ValueError) as err:  # create_model: unknown model name or options in the sidecar
+            raise CheckpointError(f"the sidecar {stem}{SIDECAR_SUFFIX} does not describe a model this library "
+                                  f"can build: {err}") from err

@@ -1,5 +1,6 @@
 """The course notebooks run top to bottom in quick mode (SENET_QUICK=1) and are stored without outputs."""
 
+import sys
 from pathlib import Path
 
 import pytest
