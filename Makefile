@@ -27,10 +27,10 @@ chromium:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver \
-	    || echo "apt-get could not install chromium: the browser test will be skipped (see its skip reason)"; \
+	    || echo "apt-get could not install chromium: the browser test fails under CI, is skipped elsewhere"; \
 	  else \
 	    echo "Cannot install chromium here (needs apt-get as root). Run: sudo apt-get install chromium chromium-driver;"; \
-	    echo "until then the browser test is skipped."; \
+	    echo "until then the browser test is skipped (and fails under CI)."; \
 	  fi; }
 
 # The whole suite, slow tests included (this is what CI runs).
