@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Reproduce the shipped checkpoints in data/checkpoints/ (CPU: about 2-4 min per epoch per model on 2 cores).
+# Reproduce the shipped checkpoints in data/checkpoints/ (CPU: about 2 min per epoch per model, one thread each, on 2 cores).
 #   bash experiments/train_checkpoints.sh [EPOCHS] [DATASET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EPOCHS=${1:-10}
+EPOCHS=${1:-30}
 DATASET=${2:-../shared/datasets/cifar10-jpeg-train.tar.gz}
 PY=${PY:-.venv/bin/python}
 for model in resnet20 se_resnet20; do
