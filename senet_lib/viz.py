@@ -317,9 +317,10 @@ def ablation_comparison(rows: Sequence, caption: str = "paper error (%)", title:
         raise ValueError("no rows given; pass the rows returned by senet_lib.experiments.run_grid")
     if empty := [row.label for row in rows if not row.errors]:
         raise ValueError(f"rows {empty} have no finished runs; train them first (run_grid)")
+    from senet_lib.experiments import mean_std  # the runner's own mean ± std, so figure and tables agree
+
     labels = [row.label for row in rows]
-    means = [float(np.mean(row.errors)) for row in rows]
-    stds = [float(np.std(row.errors, ddof=1)) if len(row.errors) > 1 else 0.0 for row in rows]
+    means, stds = map(list, zip(*(mean_std(row.errors) for row in rows)))
     seeds = [len(row.errors) for row in rows]
     fig = make_subplots(rows=1, cols=2, subplot_titles=("ours: validation error (%)", caption))
     fig.add_trace(go.Bar(x=labels, y=means, error_y=dict(type="data", array=stds), customdata=np.c_[stds, seeds],
