@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup app test test-fast notebooks notebooks-quick lab info chromium clean
+.PHONY: setup app test test-fast lint format notebooks notebooks-quick lab info chromium clean
 
 # Create the virtual environment once and install the project (editable) with every extra.
 $(STAMP): pyproject.toml
@@ -33,9 +33,18 @@ chromium:
 	    echo "until then the browser test is skipped (and fails under CI)."; \
 	  fi; }
 
-# The whole suite, slow tests included (this is what CI runs).
-test: $(STAMP) chromium
+# The whole suite, slow tests included, after the linter and the formatter check (this is what CI runs).
+test: $(STAMP) chromium lint
 	$(PY) -m pytest
+
+# ruff (settings in pyproject.toml): lint rules and the formatter's check; `make format` applies both.
+lint: $(STAMP)
+	$(PY) -m ruff check senet_lib app tests notebooks/_build experiments
+	$(PY) -m ruff format --check senet_lib app tests notebooks/_build experiments
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix senet_lib app tests notebooks/_build experiments
+	$(PY) -m ruff format senet_lib app tests notebooks/_build experiments
 
 # Everything but the tests marked slow.
 test-fast: $(STAMP)

@@ -20,7 +20,8 @@ import common  # noqa: E402
 import results  # noqa: E402
 
 model = common.setup_page(
-    "Overview", "SENet Lab: inside a Squeeze-and-Excitation network",
+    "Overview",
+    "SENet Lab: inside a Squeeze-and-Excitation network",
     "An SE block **squeezes** each channel of a feature map to one number (global average pooling, Eq. 2), "
     "**excites** them through a small bottleneck into a gate *s* in (0, 1) per channel (Eq. 3), and "
     "**scales** each channel by its gate (Eq. 4). This dashboard shows those gates, the *excitations*, "
@@ -32,13 +33,16 @@ model = common.setup_page(
     "- **Attribution**: which pixels (Integrated Gradients, Saliency, Grad-CAM) and which gates a "
     "prediction rests on;\n"
     "- **Intervene**: close or set chosen gates and watch the prediction move;\n"
-    "- **Compare**: the SE model beside its plain twin, your own checkpoint, torchvision SE networks.")
+    "- **Compare**: the SE model beside its plain twin, your own checkpoint, torchvision SE networks.",
+)
 
 st.subheader(f"Model: {model.loaded.label}")
 metrics = model.loaded.meta.get("metrics", {})
 if "val_acc" in metrics:
-    st.caption(f"Validation accuracy {metrics['val_acc']:.2%} on the 5,000 held-out CIFAR-10 images; "
-               f"{len(model.loaded.se_layers)} SE layers; input {model.loaded.spec.size}x{model.loaded.spec.size}.")
+    st.caption(
+        f"Validation accuracy {metrics['val_acc']:.2%} on the 5,000 held-out CIFAR-10 images; "
+        f"{len(model.loaded.se_layers)} SE layers; input {model.loaded.input_format.size}x{model.loaded.input_format.size}."
+    )
 images = common.chosen_images()
 if not images:
     st.info("Choose a CIFAR-10 sample or upload an image in the sidebar to start.")

@@ -18,15 +18,28 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from senet_lib.analysis.export import figure_csv
+from senet_lib.analysis.images import (
+    MAX_BYTES,
+    MAX_PIXELS,
+    DecodedImage,
+    ImageInputError,
+    decode_image,
+    model_view,
+    upscale,
+)
+from senet_lib.analysis.inspection import Inspection, LoadedModel
+from senet_lib.analysis.torchvision_se import (
+    WeightsUnavailable,
+    fetch_weights,
+    load_torchvision_se,
+    random_weights_notice,
+)
 from senet_lib.checkpoint import CheckpointError
-from senet_lib.export import figure_csv
-from senet_lib.images import MAX_BYTES, MAX_PIXELS, DecodedImage, ImageInputError, decode_image, model_view, upscale
-from senet_lib.inspection import Inspection, LoadedModel
-from senet_lib.torchvision_se import WeightsUnavailable, fetch_weights, load_torchvision_se, random_weights_notice
+from senet_lib.paths import checkpoints_dir, samples_dir
 
-ROOT = Path(__file__).resolve().parents[1]
-CHECKPOINTS = ROOT / "data" / "checkpoints"
-SAMPLES = ROOT / "data" / "samples"
+CHECKPOINTS = checkpoints_dir()
+SAMPLES = samples_dir()
 DEFAULT_MODEL = "se_resnet20"
 DEFAULT_SAMPLES = ["cat_1"]
 IMAGE_FORMATS = "PNG, JPEG, WebP, BMP or GIF (first frame)"
@@ -58,6 +71,7 @@ class InputImage:
 
 # ----------------------------------------------------------------------------------------------- models
 
+
 def shipped_checkpoints() -> list[str]:
     """Stems of the checkpoints in data/checkpoints (weights + sidecar), the default first."""
     stems = sorted(p.stem for p in CHECKPOINTS.glob("*.safetensors") if p.with_suffix(".json").is_file())
@@ -71,8 +85,9 @@ def _load_checkpoint(stem: str, device: str, version: str) -> LoadedModel:
 
 def load_checkpoint(stem: str) -> Model:
     """A shipped checkpoint, loaded once per process (again when retraining or profiling replaces a file)."""
-    version = "-".join(str((CHECKPOINTS / f"{stem}{suffix}").stat().st_mtime_ns) for suffix in (".safetensors",
-                                                                                                ".json"))
+    version = "-".join(
+        str((CHECKPOINTS / f"{stem}{suffix}").stat().st_mtime_ns) for suffix in (".safetensors", ".json")
+    )
     return Model(f"ckpt:{stem}:{version}", _load_checkpoint(stem, DEVICE, version))
 
 
@@ -122,6 +137,7 @@ def current_model() -> Model:
 
 # ----------------------------------------------------------------------------------------------- images
 
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def _decode(sha: str, _data: bytes, name: str) -> tuple[DecodedImage | None, str | None]:
     try:
@@ -143,8 +159,9 @@ def sample_names() -> list[str]:
     return sorted(p.stem for p in SAMPLES.glob("*.jpg"))
 
 
-def collect_images(samples: list[str], uploads: list[tuple[str, bytes]]) -> tuple[list[InputImage],
-                                                                                 list[tuple[str, str]]]:
+def collect_images(
+    samples: list[str], uploads: list[tuple[str, bytes]]
+) -> tuple[list[InputImage], list[tuple[str, str]]]:
     """The chosen images, uploads ``(name, bytes)`` first, and ``(name, message)`` for each unusable upload."""
     images, problems = [], []
     for name, data in uploads:
@@ -180,19 +197,35 @@ def sidebar() -> None:
     kept = st.session_state.get("_model_choice")
     with st.sidebar:
         st.header("Model")
-        choice = st.selectbox("Checkpoint", options, index=options.index(kept) if kept in options else 0,
-                              key="model_choice", on_change=_remember, args=("model_choice",),
-                              help="The CIFAR-10 checkpoints in data/checkpoints; a checkpoint uploaded on the "
-                                   "Compare page is listed here too.")
+        choice = st.selectbox(
+            "Checkpoint",
+            options,
+            index=options.index(kept) if kept in options else 0,
+            key="model_choice",
+            on_change=_remember,
+            args=("model_choice",),
+            help="The CIFAR-10 checkpoints in data/checkpoints; a checkpoint uploaded on the "
+            "Compare page is listed here too.",
+        )
         st.header("Images")
-        samples = st.multiselect("CIFAR-10 samples (validation hold-out)", sample_names(),
-                                 default=st.session_state.get("_samples", DEFAULT_SAMPLES), key="samples",
-                                 on_change=_remember, args=("samples",))
+        samples = st.multiselect(
+            "CIFAR-10 samples (validation hold-out)",
+            sample_names(),
+            default=st.session_state.get("_samples", DEFAULT_SAMPLES),
+            key="samples",
+            on_change=_remember,
+            args=("samples",),
+        )
         st.file_uploader(
-            "Upload images", accept_multiple_files=True, key="uploads", on_change=_remember, args=("uploads",),
+            "Upload images",
+            accept_multiple_files=True,
+            key="uploads",
+            on_change=_remember,
+            args=("uploads",),
             max_upload_size=MAX_BYTES // 2**20,
             help=f"{IMAGE_FORMATS}; at most {MAX_PIXELS / 1e6:.0f} megapixels and {MAX_BYTES // 2**20} MiB each. "
-                 "Nothing leaves this machine.")
+            "Nothing leaves this machine.",
+        )
         uploads = st.session_state.get("_uploads", [])
         if uploads and not st.session_state.get("uploads"):  # uploaded on another page
             st.caption("Uploaded before: " + ", ".join(name for name, _ in uploads))
@@ -250,6 +283,7 @@ def file_stem(image: InputImage) -> str:
 
 # ------------------------------------------------------------------------------------------------ display
 
+
 def show_notice(model: Model) -> None:
     """The model's notice (e.g. random weights), if any, as a warning."""
     if model.loaded.notice:
@@ -260,8 +294,10 @@ def require_se(model: Model) -> bool:
     """False (with a message) when the chosen model has no SE layers."""
     if model.loaded.se_layers:
         return True
-    st.warning(f"{model.loaded.label} has no SE layers, so there are no excitations to show. Choose an SE model "
-               f"(e.g. {DEFAULT_MODEL}) in the sidebar; the Compare page puts it beside its plain twin.")
+    st.warning(
+        f"{model.loaded.label} has no SE layers, so there are no excitations to show. Choose an SE model "
+        f"(e.g. {DEFAULT_MODEL}) in the sidebar; the Compare page puts it beside its plain twin."
+    )
     return False
 
 
@@ -274,17 +310,25 @@ def top_k_table(result: Inspection, k: int = 5) -> None:
     """The k most probable classes with probability bars."""
     top = result.top_k(k)
     rows = {"class": [c for c, _ in top], "probability": [p for _, p in top]}
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        "probability": st.column_config.ProgressColumn("probability", format="percent", min_value=0.0,
-                                                       max_value=1.0)})
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "probability": st.column_config.ProgressColumn(
+                "probability", format="percent", min_value=0.0, max_value=1.0
+            )
+        },
+    )
 
 
 def show_view(model: Model, image: InputImage) -> None:
     """The image as the model sees it (resized and cropped to its input), enlarged with visible pixels."""
-    spec = model.loaded.spec
+    spec = model.loaded.input_format
     factor = max(1, 160 // spec.size)
-    caption = f"{image.name} as the model sees it: {spec.size}x{spec.size}" + (f", shown x{factor}" if factor > 1
-                                                                               else "")
+    caption = f"{image.name} as the model sees it: {spec.size}x{spec.size}" + (
+        f", shown x{factor}" if factor > 1 else ""
+    )
     st.image(upscale(model_view(image.decoded.image, spec), factor), caption=caption)
 
 
@@ -303,9 +347,22 @@ def show_image_result(model: Model, image: InputImage, result: Inspection, k: in
 
 def show_figure(fig, name: str, caption: str | None = None) -> None:
     """A plotly figure (its toolbar's camera saves a PNG) and a button for the numbers behind it as CSV."""
-    st.plotly_chart(fig, key=f"fig-{name}", config={
-        "displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
+    st.plotly_chart(
+        fig,
+        key=f"fig-{name}",
+        config={
+            "displaylogo": False,
+            "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
+        },
+    )
     if caption:
         st.caption(caption)
-    st.download_button("Download the numbers (CSV)", figure_csv(fig), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"csv-{name}", on_click="ignore", icon=":material/download:")
+    st.download_button(
+        "Download the numbers (CSV)",
+        figure_csv(fig),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"csv-{name}",
+        on_click="ignore",
+        icon=":material/download:",
+    )

@@ -11,18 +11,18 @@ from collections.abc import Mapping
 
 import streamlit as st
 import torch
-
 from common import SAMPLES, InputImage, Model, model_lock, read_image
-from senet_lib.attribution import gate_attribution, grad_cam, integrated_gradients, saliency
-from senet_lib.images import to_model_input
-from senet_lib.inspection import Inspection, excitations_by_class, inspect
+
+from senet_lib.analysis.attribution import gate_attribution, grad_cam, integrated_gradients, saliency
+from senet_lib.analysis.images import to_model_input
+from senet_lib.analysis.inspection import Inspection, excitations_by_class, inspect
 
 ATTRIBUTION_METHODS = ("Integrated Gradients", "Saliency", "Grad-CAM")
 
 
 def model_input(model: Model, image: InputImage) -> torch.Tensor:
     """The image resized and normalised for the model: (1, 3, S, S)."""
-    return to_model_input(image.decoded.image, model.loaded.spec)
+    return to_model_input(image.decoded.image, model.loaded.input_format)
 
 
 def _overrides_key(overrides: Mapping | None) -> str:
@@ -30,8 +30,14 @@ def _overrides_key(overrides: Mapping | None) -> str:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _inspect(model_key: str, sha: str, overrides_key: str, _model: Model, _image: InputImage,
-             _overrides: Mapping | None) -> Inspection:
+def _inspect(
+    model_key: str,
+    sha: str,
+    overrides_key: str,
+    _model: Model,
+    _image: InputImage,
+    _overrides: Mapping | None,
+) -> Inspection:
     x = model_input(_model, _image)
     with model_lock(model_key):  # hooks live on the shared model: one forward pass at a time
         return inspect(_model.loaded, x, _overrides)

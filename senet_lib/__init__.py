@@ -4,7 +4,18 @@ Hu, Shen, Albanie, Sun, Wu, "Squeeze-and-Excitation Networks", CVPR 2018 / TPAMI
 """
 
 from senet_lib.se import SEBlock, excite, hidden_width, scale, squeeze
+from senet_lib.shipped import list_pretrained, preprocess, pretrained
 
 __version__ = "0.1.0"
 
-__all__ = ["SEBlock", "excite", "hidden_width", "scale", "squeeze", "__version__"]
+__all__ = [
+    "SEBlock",
+    "__version__",
+    "excite",
+    "hidden_width",
+    "list_pretrained",
+    "preprocess",
+    "pretrained",
+    "scale",
+    "squeeze",
+]

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,8 @@ import safetensors
 import safetensors.torch
 import torch
 from torch import nn
+
+from senet_lib.files import atomic_write
 
 __all__ = [
     "CheckpointError",
@@ -51,32 +50,6 @@ class CheckpointError(ValueError):
     """A checkpoint file exists but cannot be used; the message says what is wrong and what to do."""
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then move it onto ``path`` in one step.
-
-    Readers see the old file or the new one, never half a file; the temporary file is removed on error.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # like a plain open(): some writers (safetensors) create files 0600
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     """``(weights, sidecar)`` for a stem (``runs/x/best``), either file of the pair, or a directory."""
     path = Path(path)
@@ -95,8 +68,10 @@ def _json_default(value: Any) -> Any:
         return str(value)
     if hasattr(value, "tolist"):  # numpy arrays and scalars
         return value.tolist()
-    raise TypeError(f"checkpoint meta holds a {type(value).__name__}, which JSON cannot store; "
-                    "convert it to numbers, strings, lists or dicts")
+    raise TypeError(
+        f"checkpoint meta holds a {type(value).__name__}, which JSON cannot store; "
+        "convert it to numbers, strings, lists or dicts"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -119,11 +94,19 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) ->
     text = json.dumps(meta, default=_json_default, indent=2)  # fail before touching any file
     weights_path, sidecar_path = checkpoint_paths(path)
     # private copies: contiguous, on the CPU, no storage shared between entries (safetensors refuses sharing)
-    tensors = {k: v.detach().to("cpu").clone(memory_format=torch.contiguous_format)
-               for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
-    atomic_write(weights_path, lambda tmp: safetensors.torch.save_file(tensors, str(tmp), metadata={"format": "pt"}))
-    record = {"format_version": FORMAT_VERSION, "weights_file": weights_path.name,
-              "weights_sha256": _sha256(weights_path)}
+    tensors = {
+        k: v.detach().to("cpu").clone(memory_format=torch.contiguous_format)
+        for k, v in model.state_dict().items()
+        if isinstance(v, torch.Tensor)
+    }
+    atomic_write(
+        weights_path, lambda tmp: safetensors.torch.save_file(tensors, str(tmp), metadata={"format": "pt"})
+    )
+    record = {
+        "format_version": FORMAT_VERSION,
+        "weights_file": weights_path.name,
+        "weights_sha256": _sha256(weights_path),
+    }
     sidecar = json.dumps({"checkpoint": record, **json.loads(text)}, indent=2)
     atomic_write(sidecar_path, lambda tmp: tmp.write_text(sidecar + "\n"))
     return weights_path
@@ -135,16 +118,20 @@ def _read_sidecar(path: str | Path) -> dict[str, Any]:
     if not sidecar_path.is_file():
         raise FileNotFoundError(
             f"checkpoint sidecar {sidecar_path} is missing; it holds the model name and options "
-            f"(e.g. {{\"model\": {{\"name\": \"se_resnet20\", \"num_classes\": 10}}}}) needed to use {weights_path.name}. "
-            "Re-save with senet_lib.checkpoint.save_checkpoint, or write that JSON file by hand")
+            f'(e.g. {{"model": {{"name": "se_resnet20", "num_classes": 10}}}}) needed to use {weights_path.name}. '
+            "Re-save with senet_lib.checkpoint.save_checkpoint, or write that JSON file by hand"
+        )
     try:
         meta = json.loads(sidecar_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"checkpoint sidecar {sidecar_path} is not valid JSON ({err}); "
-                              "restore it or re-save the checkpoint with save_checkpoint") from err
+        raise CheckpointError(
+            f"checkpoint sidecar {sidecar_path} is not valid JSON ({err}); "
+            "restore it or re-save the checkpoint with save_checkpoint"
+        ) from err
     if not isinstance(meta, dict):
-        raise CheckpointError(f"checkpoint sidecar {sidecar_path} must hold a JSON object; "
-                              f"it holds a {type(meta).__name__}")
+        raise CheckpointError(
+            f"checkpoint sidecar {sidecar_path} must hold a JSON object; it holds a {type(meta).__name__}"
+        )
     return meta
 
 
@@ -170,16 +157,22 @@ def _verify_hash(weights_path: Path, sidecar_path: Path, record: Any) -> None:
     """Check that the sidecar was written for these weights (a save interrupted between the two files)."""
     expected = record.get("weights_sha256") if isinstance(record, dict) else None
     if expected and expected != _sha256(weights_path):
-        raise CheckpointError(f"{weights_path.name} does not match its sidecar {sidecar_path.name} (sha256 differs): "
-                              "one of the two files was replaced or a save was interrupted; re-save the checkpoint")
+        raise CheckpointError(
+            f"{weights_path.name} does not match its sidecar {sidecar_path.name} (sha256 differs): "
+            "one of the two files was replaced or a save was interrupted; re-save the checkpoint"
+        )
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
+def load_checkpoint(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[dict[str, torch.Tensor], dict]:
     """``(state_dict, meta)`` of a checkpoint written by :func:`save_checkpoint` (stem or either file)."""
     weights_path, sidecar_path = checkpoint_paths(path)
     if not weights_path.is_file():
-        raise FileNotFoundError(f"checkpoint weights {weights_path} not found; pass the checkpoint's stem "
-                                "(runs/<run>/best), its .safetensors file or its .json sidecar")
+        raise FileNotFoundError(
+            f"checkpoint weights {weights_path} not found; pass the checkpoint's stem "
+            "(runs/<run>/best), its .safetensors file or its .json sidecar"
+        )
     meta = _read_sidecar(weights_path)
     record = meta.pop("checkpoint", None)
     try:
@@ -188,7 +181,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
         raise CheckpointError(
             f"{weights_path} is not a readable safetensors file ({err}).{_pickle_hint(weights_path)} It should hold "
             "the weights written by save_checkpoint (safetensors format, never a pickle); it may be truncated or "
-            "a .pt file renamed. Re-save the checkpoint") from err
+            "a .pt file renamed. Re-save the checkpoint"
+        ) from err
     _verify_hash(weights_path, sidecar_path, record)
     return state_dict, meta
 
@@ -198,8 +192,10 @@ def _pickle_hint(weights_path: Path) -> str:
     with open(weights_path, "rb") as fh:
         head = fh.read(4)
     if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
-        return (" It starts like a PyTorch pickle (torch.save): such files can run code when opened, so they are "
-                "never unpickled here; convert it where you trust it with save_checkpoint(path, model, meta).")
+        return (
+            " It starts like a PyTorch pickle (torch.save): such files can run code when opened, so they are "
+            "never unpickled here; convert it where you trust it with save_checkpoint(path, model, meta)."
+        )
     return ""
 
 
@@ -208,8 +204,11 @@ def _describe_mismatch(model: nn.Module, state_dict: dict[str, torch.Tensor], li
     expected = {k: v.shape for k, v in model.state_dict().items() if isinstance(v, torch.Tensor)}
     missing = [k for k in expected if k not in state_dict]
     unexpected = [k for k in state_dict if k not in expected]
-    shapes = [f"{k} (file {list(state_dict[k].shape)}, model {list(s)})"
-              for k, s in expected.items() if k in state_dict and state_dict[k].shape != s]
+    shapes = [
+        f"{k} (file {list(state_dict[k].shape)}, model {list(s)})"
+        for k, s in expected.items()
+        if k in state_dict and state_dict[k].shape != s
+    ]
     parts = []
     for label, keys in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", shapes)):
         if keys:
@@ -224,17 +223,21 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Modul
     spec = meta.get("model")
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
         found = json.dumps(spec)[:200] if "model" in meta else 'no "model" key'
-        raise CheckpointError(f"sidecar of {path} lacks the model spec: it needs \"model\": "
-                              f"{{\"name\": \"se_resnet20\", ...options}} (as in model.spec); found {found}")
+        raise CheckpointError(
+            f'sidecar of {path} lacks the model spec: it needs "model": '
+            f'{{"name": "se_resnet20", ...options}} (as in model.spec); found {found}'
+        )
     from senet_lib.models import create_model  # lazy: the models package imports much more
 
     options = {k: v for k, v in spec.items() if k != "name"}
     model = create_model(spec["name"], **options)
     problems = _describe_mismatch(model, state_dict)
     if problems:
-        raise CheckpointError(f"weights in {path} do not fit model {spec['name']!r} built from the sidecar: "
-                              f"{problems}. Were the sidecar's model options edited, or the weights saved "
-                              "from another model?")
+        raise CheckpointError(
+            f"weights in {path} do not fit model {spec['name']!r} built from the sidecar: "
+            f"{problems}. Were the sidecar's model options edited, or the weights saved "
+            "from another model?"
+        )
     model.load_state_dict(state_dict, strict=True)
     return model.to(device).eval()
 
@@ -248,18 +251,22 @@ def load_training_state(path: str | Path, map_location: str | torch.device | Non
     """Read a state written by :func:`save_training_state` (``weights_only=True``: no code runs on load)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"training state {path} not found; it is written at the end of each epoch, "
-                                "so this run has not finished one yet (start it without --resume)")
+        raise FileNotFoundError(
+            f"training state {path} not found; it is written at the end of each epoch, "
+            "so this run has not finished one yet (start it without --resume)"
+        )
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several kinds for truncated or foreign files
-        raise CheckpointError(f"training state {path} cannot be read ({type(err).__name__}: {err}); it may be "
-                              "truncated or not written by save_training_state; restart the run without --resume"
-                              ) from err
+        raise CheckpointError(
+            f"training state {path} cannot be read ({type(err).__name__}: {err}); it may be "
+            "truncated or not written by save_training_state; restart the run without --resume"
+        ) from err
 
 
-def load_model_from_bytes(weights: bytes, sidecar: bytes, name: str = "uploaded",
-                          device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+def load_model_from_bytes(
+    weights: bytes, sidecar: bytes, name: str = "uploaded", device: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict[str, Any]]:
     """``(model, meta)`` from the contents of a ``.safetensors`` file and its ``.json`` sidecar (e.g. uploads).
 
     Same checks as :func:`load_model` (safetensors only, sha256 against the sidecar, keys and shapes against
@@ -276,5 +283,6 @@ def load_model_from_bytes(weights: bytes, sidecar: bytes, name: str = "uploaded"
         except CheckpointError as err:
             raise CheckpointError(str(err).replace(f"{folder}/", "")) from err
         except (TypeError, ValueError) as err:  # create_model: unknown model name or options in the sidecar
-            raise CheckpointError(f"the sidecar {stem}{SIDECAR_SUFFIX} does not describe a model this library "
-                                  f"can build: {err}") from err
+            raise CheckpointError(
+                f"the sidecar {stem}{SIDECAR_SUFFIX} does not describe a model this library can build: {err}"
+            ) from err

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from senet_lib.excitation import find_se_layers, se_channels
+from senet_lib.se_layers import find_se_layers, se_channels
 
 __all__ = [
     "ModelCost",
@@ -22,7 +22,7 @@ __all__ = [
     "count_parameters",
     "count_se_parameters",
     "count_se_weights",
-    "format_report",
+    "format_cost_report",
     "model_cost",
     "overhead_report",
     "paper_extra_parameters",
@@ -74,7 +74,9 @@ def count_flops(model: nn.Module, input_size: int | Sequence[int] | None = None)
     """
     shape = _input_shape(model, input_size)
     p = next(model.parameters(), None)
-    x = torch.zeros(shape, device=p.device if p is not None else None, dtype=p.dtype if p is not None else None)
+    x = torch.zeros(
+        shape, device=p.device if p is not None else None, dtype=p.dtype if p is not None else None
+    )
     was_training = model.training
     model.eval()
     try:
@@ -99,8 +101,10 @@ def se_stages(model: nn.Module) -> list[tuple[int, int]]:
     stages = []
     for key, widths in groups:
         if len(set(widths)) != 1:
-            raise ValueError(f"stage {key} has SE blocks of different widths {sorted(set(widths))}; "
-                             "the paper's formula assumes one width per stage")
+            raise ValueError(
+                f"stage {key} has SE blocks of different widths {sorted(set(widths))}; "
+                "the paper's formula assumes one width per stage"
+            )
         stages.append((len(widths), widths[0]))
     return stages
 
@@ -142,7 +146,9 @@ class ModelCost:
     spec: dict = field(default_factory=dict)  # model.spec: name, num_classes, SE options
 
 
-def model_cost(model: nn.Module, name: str | None = None, input_size: int | Sequence[int] | None = None) -> ModelCost:
+def model_cost(
+    model: nn.Module, name: str | None = None, input_size: int | Sequence[int] | None = None
+) -> ModelCost:
     """Count everything :class:`ModelCost` holds for ``model``."""
     name = name or getattr(model, "spec", {}).get("name", type(model).__name__)
     has_se = bool(find_se_layers(model))
@@ -190,11 +196,14 @@ def plain_twin(se_model_name: str) -> str:
     """The plain model an SE model is compared with: its name without the ``se_`` prefix."""
     if not se_model_name.startswith("se_"):
         raise ValueError(f"{se_model_name!r} has no 'se_' prefix; pass plain_model_name explicitly")
-    return se_model_name[len("se_"):]
+    return se_model_name[len("se_") :]
 
 
 def overhead_report(
-    se_model_name: str, plain_model_name: str | None = None, input_size: int | Sequence[int] | None = None, **options
+    se_model_name: str,
+    plain_model_name: str | None = None,
+    input_size: int | Sequence[int] | None = None,
+    **options,
 ) -> OverheadReport:
     """Build both models (random weights) with ``options`` and compare their parameters and FLOPs.
 
@@ -206,8 +215,10 @@ def overhead_report(
     se_model = create_model(se_model_name, **options)
     plain_options = {k: v for k, v in options.items() if k not in SE_OPTION_NAMES}  # e.g. no `reduction`
     plain_model = create_model(plain_model_name, **plain_options)
-    return OverheadReport(plain=model_cost(plain_model, plain_model_name, input_size),
-                          se=model_cost(se_model, se_model_name, input_size))
+    return OverheadReport(
+        plain=model_cost(plain_model, plain_model_name, input_size),
+        se=model_cost(se_model, se_model_name, input_size),
+    )
 
 
 def _title(cost: ModelCost, plain: ModelCost | None = None) -> str:
@@ -219,14 +230,20 @@ def _title(cost: ModelCost, plain: ModelCost | None = None) -> str:
     return f"{cost.name}{f' vs {plain.name}' if plain else ''}  ({', '.join(setting)})"
 
 
-def format_report(report: OverheadReport | ModelCost) -> str:
+def format_cost_report(report: OverheadReport | ModelCost) -> str:
     """A plain-text table of a :class:`OverheadReport` (SE vs plain) or a single :class:`ModelCost`."""
     if isinstance(report, ModelCost):
-        rows = [("parameters", f"{report.params:,}"), ("FLOPs", f"{report.flops:,}"),
-                ("multiply-adds (paper's FLOPs)", f"{report.flops // 2:,}")]
+        rows = [
+            ("parameters", f"{report.params:,}"),
+            ("FLOPs", f"{report.flops:,}"),
+            ("multiply-adds (paper's FLOPs)", f"{report.flops // 2:,}"),
+        ]
         if report.se_params:
-            rows += [("SE parameters", f"{report.se_params:,}"), ("SE weights (no biases)", f"{report.se_weights:,}"),
-                     ("paper formula (2/r) sum N_s C_s^2", f"{report.paper_extra:,.0f}")]
+            rows += [
+                ("SE parameters", f"{report.se_params:,}"),
+                ("SE weights (no biases)", f"{report.se_weights:,}"),
+                ("paper formula (2/r) sum N_s C_s^2", f"{report.paper_extra:,.0f}"),
+            ]
         width = max(len(k) for k, _ in rows)
         lines = [_title(report)]
         lines += [f"  {k:<{width}}  {v:>16}" for k, v in rows]
@@ -234,9 +251,27 @@ def format_report(report: OverheadReport | ModelCost) -> str:
     p, s = report.plain, report.se
     header = ("", p.name, s.name, "extra", "extra %")
     rows = [
-        ("parameters", f"{p.params:,}", f"{s.params:,}", f"{report.extra_params:,}", f"{report.extra_params_pct:.2f}%"),
-        ("FLOPs", f"{p.flops:,}", f"{s.flops:,}", f"{report.extra_flops:,}", f"{report.extra_flops_pct:.2f}%"),
-        ("multiply-adds (paper's FLOPs)", f"{p.flops // 2:,}", f"{s.flops // 2:,}", f"{report.extra_flops // 2:,}", ""),
+        (
+            "parameters",
+            f"{p.params:,}",
+            f"{s.params:,}",
+            f"{report.extra_params:,}",
+            f"{report.extra_params_pct:.2f}%",
+        ),
+        (
+            "FLOPs",
+            f"{p.flops:,}",
+            f"{s.flops:,}",
+            f"{report.extra_flops:,}",
+            f"{report.extra_flops_pct:.2f}%",
+        ),
+        (
+            "multiply-adds (paper's FLOPs)",
+            f"{p.flops // 2:,}",
+            f"{s.flops // 2:,}",
+            f"{report.extra_flops // 2:,}",
+            "",
+        ),
         ("SE parameters", "", f"{s.se_params:,}", "", ""),
         ("SE weights (no biases)", "", f"{s.se_weights:,}", "", ""),
         ("paper formula (2/r) sum N_s C_s^2", "", f"{s.paper_extra:,.0f}", "", ""),

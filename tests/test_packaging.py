@@ -1,11 +1,11 @@
 """environment.yml (conda route) and pyproject.toml (pip route) must list the same packages."""
 
 import tomllib
-from pathlib import Path
-
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from senet_lib.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 
 def pyproject_requirements() -> set[str]:
@@ -25,7 +25,9 @@ def conda_pip_requirements() -> tuple[dict, set[str]]:
 def test_environment_matches_pyproject():
     _, conda = conda_pip_requirements()
     pip = pyproject_requirements()
-    assert conda == pip, f"only in environment.yml: {sorted(conda - pip)}; only in pyproject.toml: {sorted(pip - conda)}"
+    assert conda == pip, (
+        f"only in environment.yml: {sorted(conda - pip)}; only in pyproject.toml: {sorted(pip - conda)}"
+    )
 
 
 def test_environment_installs_project_editable_on_python_311():
@@ -37,5 +39,14 @@ def test_environment_installs_project_editable_on_python_311():
 
 def test_required_packages_present():
     names = {r.split(">")[0].split("=")[0].split("<")[0] for r in pyproject_requirements()}
-    for needed in ["torch", "torchvision", "jupyterlab", "ipywidgets", "streamlit", "plotly", "captum", "safetensors"]:
+    for needed in [
+        "torch",
+        "torchvision",
+        "jupyterlab",
+        "ipywidgets",
+        "streamlit",
+        "plotly",
+        "captum",
+        "safetensors",
+    ]:
         assert needed in names, f"{needed} missing from pyproject.toml"

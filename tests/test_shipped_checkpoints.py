@@ -1,18 +1,19 @@
 """The checkpoints committed under data/checkpoints load, carry their sidecar, and reproduce their accuracy."""
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 
+from senet_lib.analysis.profiles import profiles_from_json
 from senet_lib.checkpoint import load_model, read_meta
-from senet_lib.evaluate import checkpoint_split_loader, evaluate
-from senet_lib.profiles import profiles_from_json
+from senet_lib.data import checkpoint_split_loader
+from senet_lib.paths import REPO_ROOT, checkpoints_dir, find_named_dataset
+from senet_lib.training.evaluate import evaluate
 
-ROOT = Path(__file__).resolve().parents[1]
-CKPT = ROOT / "data" / "checkpoints"
-SHARED = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg-train.tar.gz"
+ROOT = REPO_ROOT
+CKPT = checkpoints_dir()
+SHARED = find_named_dataset("cifar10-jpeg")
 NAMES = ["resnet20", "se_resnet20"]
 
 
@@ -22,7 +23,18 @@ def test_checkpoint_loads_with_complete_sidecar(name):
     assert weights.stat().st_size <= 5 * 2**20
     meta = read_meta(CKPT / name)
     assert meta["model"]["name"] == name
-    assert meta["classes"] == ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    assert meta["classes"] == [
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ]
     assert set(meta["normalization"]) == {"mean", "std"}
     assert meta["recipe"]["model"] == name and meta["data"]["val_size"] == 5000
     model = load_model(CKPT / name)
@@ -41,7 +53,9 @@ def test_se_checkpoint_has_class_profiles():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not SHARED.exists(), reason="the CIFAR-10 JPEG archive is not in ../shared/datasets")
+@pytest.mark.skipif(
+    SHARED is None, reason="the CIFAR-10 JPEG archive is not on senet_lib.paths.dataset_search_path()"
+)
 def test_se_resnet20_reproduces_its_validation_accuracy(tmp_path):
     meta = read_meta(CKPT / "se_resnet20")
     loader = checkpoint_split_loader(meta, "val", str(SHARED), str(tmp_path), progress=False)

@@ -32,7 +32,9 @@ def _save(img: Image.Image, fmt: str, **options) -> bytes:
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_raw(width: int, height: int, bit_depth: int, color_type: int, rows: bytes | None) -> bytes:
@@ -40,11 +42,16 @@ def png_raw(width: int, height: int, bit_depth: int, color_type: int, rows: byte
 
     ``rows``: the unfiltered scanlines (each prefixed with filter byte 0); None writes an empty IDAT."""
     header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(rows or b"")) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(rows or b""))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 # --------------------------------------------------------------------------------------------- bad images
+
 
 def empty() -> bytes:
     return b""
@@ -94,6 +101,7 @@ BAD_IMAGES: dict[str, tuple[str, Callable[[], bytes], str]] = {
 
 
 # --------------------------------------------------------------------------------------------- odd images
+
 
 def one_pixel() -> bytes:
     return _save(Image.new("RGB", (1, 1), (255, 0, 0)), "PNG")
@@ -182,16 +190,23 @@ def make_pair(folder: Path, name: str, model_name: str, seed: int) -> tuple[byte
     """A checkpoint written by save_checkpoint into ``folder``: (weights bytes, sidecar bytes)."""
     torch.manual_seed(seed)
     model = create_model(model_name)
-    meta = {"model": model.spec, "classes": CLASSES, "data": {"image_size": 32},
-            "normalization": {"mean": [0.49, 0.48, 0.45], "std": [0.25, 0.24, 0.26]}}
+    meta = {
+        "model": model.spec,
+        "classes": CLASSES,
+        "data": {"image_size": 32},
+        "normalization": {"mean": [0.49, 0.48, 0.45], "std": [0.25, 0.24, 0.26]},
+    }
     weights = save_checkpoint(folder / name, model, meta)
     return weights.read_bytes(), weights.with_suffix(".json").read_bytes()
 
 
 def checkpoint_pairs(folder: Path) -> dict[str, tuple[bytes, bytes]]:
     """Three genuine checkpoints: "se" and "other" (two se_resnet20, different weights), "plain" (resnet20)."""
-    return {"se": make_pair(folder, "mine", "se_resnet20", 0), "other": make_pair(folder, "other", "se_resnet20", 1),
-            "plain": make_pair(folder, "plain", "resnet20", 2)}
+    return {
+        "se": make_pair(folder, "mine", "se_resnet20", 0),
+        "other": make_pair(folder, "other", "se_resnet20", 1),
+        "plain": make_pair(folder, "plain", "resnet20", 2),
+    }
 
 
 def state_dict_pickle() -> bytes:
@@ -208,19 +223,28 @@ def edited(sidecar: bytes, change) -> bytes:
 
 #: name -> (pairs -> (weights, sidecar) that are not what they claim, what the error must say)
 CHECKPOINT_CASES = {
-    "random bytes named .safetensors": (lambda p: (os.urandom(4096), p["se"][1]), "not a readable safetensors file"),
+    "random bytes named .safetensors": (
+        lambda p: (os.urandom(4096), p["se"][1]),
+        "not a readable safetensors file",
+    ),
     "a pickle renamed .safetensors": (lambda p: (state_dict_pickle(), p["se"][1]), "PyTorch pickle"),
     "empty weights file": (lambda p: (b"", p["se"][1]), "not a readable safetensors file"),
     "sidecar of another checkpoint": (lambda p: (p["se"][0], p["other"][1]), "sha256 differs"),
     "sidecar with a wrong hash": (
         lambda p: (p["se"][0], edited(p["se"][1], lambda r: r["checkpoint"].update(weights_sha256="0" * 64))),
-        "sha256 differs"),
+        "sha256 differs",
+    ),
     "sidecar naming another architecture": (
-        lambda p: (p["se"][0], edited(p["plain"][1], lambda r: r.pop("checkpoint"))), "do not fit model 'resnet20'"),
+        lambda p: (p["se"][0], edited(p["plain"][1], lambda r: r.pop("checkpoint"))),
+        "do not fit model 'resnet20'",
+    ),
     "sidecar naming an unknown model": (
         lambda p: (p["se"][0], edited(p["se"][1], lambda r: r["model"].update(name="se_resnet21"))),
-        "does not describe a model"),
+        "does not describe a model",
+    ),
     "sidecar that is not JSON": (lambda p: (p["se"][0], b"\x00\x01not json"), "not valid JSON"),
     "sidecar without a model spec": (
-        lambda p: (p["se"][0], edited(p["se"][1], lambda r: r.pop("model"))), "lacks the model spec"),
+        lambda p: (p["se"][0], edited(p["se"][1], lambda r: r.pop("model"))),
+        "lacks the model spec",
+    ),
 }

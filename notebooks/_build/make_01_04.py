@@ -2,7 +2,6 @@
 
 from nbtools import SETUP, code, md, solution, write
 
-
 # ------------------------------------------------------------------------------------------------------ 01
 NB01 = [
     md(r"""
@@ -28,15 +27,16 @@ can reason about all channels with the whole image in view.
 
 Let us look at real feature maps: a CIFAR-10 image through the stem convolution of `se_resnet20`.
 """),
-    code(r'''
+    code(r"""
 from senet_lib.data import load_splits
 from senet_lib.models import create_model
 
-archive = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg-train.tar.gz"  # ../shared/datasets from the repo root
-if archive.exists():
-    splits = load_splits(str(archive), val_size=500 if QUICK else 5000, progress=False)
+from senet_lib.paths import find_named_dataset
+
+if find_named_dataset("cifar10-jpeg"):  # the CIFAR-10 JPEG copy (senet_lib.paths says where it is looked for)
+    splits = load_splits("cifar10-jpeg", val_size=500 if QUICK else 5000, progress=False)
 else:
-    print(f"notice: {archive} not found; using the synthetic dataset instead of CIFAR-10")
+    print("notice: the CIFAR-10 JPEG archive was not found; using the synthetic dataset instead of CIFAR-10")
     splits = load_splits("synthetic", progress=False)
 
 image, label = splits.val.images[0], int(splits.val.targets[0])  # uint8 (3, 32, 32)
@@ -45,8 +45,8 @@ model = create_model("se_resnet20").eval()
 with torch.no_grad():
     u = torch.relu(model.bn1(model.conv1(x[None])))  # (1, 3, 32, 32) -> (1, 16, 32, 32)
 print("class:", splits.classes[label], "| feature map U:", tuple(u.shape))
-'''),
-    code(r'''
+"""),
+    code(r"""
 import plotly.express as px
 from plotly.subplots import make_subplots
 import plotly.graph_objects as go
@@ -58,13 +58,13 @@ for c in range(4):
 fig.update_layout(height=260, coloraxis={"colorscale": "Viridis"}, margin={"t": 40, "b": 10})
 fig.update_yaxes(autorange="reversed")
 fig.show()
-'''),
+"""),
     md(r"""
 ## Eq. 2 by hand
 
 Two loops over $i$ and $j$ add up every value of channel $c$, then divide by $H \times W$. Slow, but exactly the equation.
 """),
-    code(r'''
+    code(r"""
 N, C, H, W = u.shape
 z_loop = torch.zeros(N, C)
 for n in range(N):
@@ -75,9 +75,11 @@ for n in range(N):
                 total += float(u[n, c, i, j])
         z_loop[n, c] = total / (H * W)
 print(z_loop[0, :6])
-'''),
-    md("Vectorised, the same thing is one `mean` over the two spatial dimensions; the library's `squeeze` is that line."),
-    code(r'''
+"""),
+    md(
+        "Vectorised, the same thing is one `mean` over the two spatial dimensions; the library's `squeeze` is that line."
+    ),
+    code(r"""
 from senet_lib.se import squeeze
 
 z_vec = u.mean(dim=(2, 3))  # (N, C, H, W) -> (N, C)
@@ -85,15 +87,15 @@ z_lib = squeeze(u)
 torch.testing.assert_close(z_loop, z_vec, rtol=1e-5, atol=1e-5)
 torch.testing.assert_close(z_vec, z_lib)
 print("loops == vectorised == senet_lib.squeeze ✓, z has shape", tuple(z_lib.shape))
-'''),
+"""),
     md(r"""
 ## Your turn
 
 Write `my_squeeze(u)` for a batch `u` of shape (N, C, H, W) returning (N, C). The checker tries non-square maps and
 batch 1, and tells you what is wrong in plain words.
 """),
-    code(r'''
-from senet_lib.checks import check_squeeze
+    code(r"""
+from senet_lib.course.checks import check_squeeze
 
 
 def my_squeeze(u):
@@ -102,16 +104,16 @@ def my_squeeze(u):
 
 
 check_squeeze(my_squeeze)
-'''),
+"""),
     md("Worked solution (expand the hidden cell):"),
-    solution(r'''
+    solution(r"""
 def my_squeeze_solution(u):
     n, c, h, w = u.shape
     return u.reshape(n, c, h * w).sum(dim=2) / (h * w)  # (N, C, H*W) -> (N, C)
 
 
 check_squeeze(my_squeeze_solution)
-'''),
+"""),
     md(r"""
 ## Average or max?
 
@@ -155,8 +157,10 @@ mode_w.observe(update, names="value")
 update()
 display(widgets.VBox([widgets.HBox([channel_w, mode_w]), out]))
 '''),
-    md("A small experiment: how similar are the two descriptors across channels on a handful of real images?"),
-    code(r'''
+    md(
+        "A small experiment: how similar are the two descriptors across channels on a handful of real images?"
+    ),
+    code(r"""
 batch = splits.val.images[: 8 if QUICK else 64].float() / 255
 batch = (batch - torch.tensor(splits.mean)[:, None, None]) / torch.tensor(splits.std)[:, None, None]
 with torch.no_grad():
@@ -164,7 +168,7 @@ with torch.no_grad():
 za, zm = squeeze(maps, "avg").flatten(), squeeze(maps, "max").flatten()
 corr = torch.corrcoef(torch.stack([za, zm]))[0, 1]
 print(f"{len(batch)} images: correlation between avg and max squeeze over all (image, channel) pairs = {corr:.2f}")
-'''),
+"""),
     md(r"""
 ## Summary
 
@@ -205,7 +209,7 @@ with $\delta$ the ReLU and $\sigma$ the sigmoid.
 For a batch, $\mathbf{z}$ is (N, C) with one example per row, so $\mathbf{W}_1\mathbf{z}$ becomes `z @ W1.T`
 (that is `torch.nn.functional.linear(z, W1)`).
 """),
-    code(r'''
+    code(r"""
 import torch.nn.functional as F
 from senet_lib.se import SEBlock, excite, hidden_width
 
@@ -217,16 +221,16 @@ hidden = F.relu(z @ W1.T)  # (N, C) -> (N, C/r): delta(W1 z)
 s = torch.sigmoid(hidden @ W2.T)  # (N, C/r) -> (N, C): sigma(W2 ...)
 torch.testing.assert_close(s, excite(z, W1, W2))
 print("by hand == senet_lib.excite ✓ | s:", tuple(s.shape), f"in ({s.min():.3f}, {s.max():.3f})")
-'''),
+"""),
     md(r"""
 The `SEBlock` module holds $\mathbf{W}_1, \mathbf{W}_2$ as `fc1`, `fc2` and its gate as the submodule `gate`
 (so hooks can record the excitation). Same numbers:
 """),
-    code(r'''
+    code(r"""
 block = SEBlock(C, reduction=r, bias=False)
 torch.testing.assert_close(block.excite(z), torch.sigmoid(F.relu(z @ block.fc1.weight.T) @ block.fc2.weight.T))
 print(block)
-'''),
+"""),
     md(r"""
 ## Why a bottleneck?
 
@@ -240,19 +244,19 @@ Softmax makes channels *compete*: the weights sum to one, so emphasising one cha
 The paper wants "multiple channels to be emphasised" at once (a non-mutually-exclusive relationship), so each
 channel gets its own sigmoid gate in (0, 1).
 """),
-    code(r'''
+    code(r"""
 logits = torch.tensor([[3.0, 3.0, 3.0, -2.0]])
 print("sigmoid:", torch.sigmoid(logits).numpy().round(3), "-> three channels can all be ~1")
 print("softmax:", torch.softmax(logits, dim=1).numpy().round(3), "-> they must share a total of 1")
-'''),
+"""),
     md(r"""
 ## Your turn
 
 Write `my_excite(z, w1, w2)` with `w1` of shape (C/r, C) and `w2` of shape (C, C/r). The checker recognises a missing
 ReLU, a missing sigmoid, softmax instead of sigmoid and transposed weights.
 """),
-    code(r'''
-from senet_lib.checks import check_excite
+    code(r"""
+from senet_lib.course.checks import check_excite
 
 
 def my_excite(z, w1, w2):
@@ -261,16 +265,16 @@ def my_excite(z, w1, w2):
 
 
 check_excite(my_excite)
-'''),
+"""),
     md("Worked solution (expand the hidden cell):"),
-    solution(r'''
+    solution(r"""
 def my_excite_solution(z, w1, w2):
     hidden = torch.relu(F.linear(z, w1))  # (N, C) -> (N, C/r)
     return torch.sigmoid(F.linear(hidden, w2))  # (N, C/r) -> (N, C)
 
 
 check_excite(my_excite_solution)
-'''),
+"""),
     md(r"""
 ## What does $r$ cost? And what happens at CIFAR scale?
 
@@ -319,7 +323,7 @@ A small experiment: with one hidden unit, every channel's gate is a function of 
 move together — the excitation vectors of different inputs span at most a one-dimensional family. With a wider
 bottleneck they can differ freely. We measure the rank of the pre-sigmoid gate logits over many random inputs.
 """),
-    code(r'''
+    code(r"""
 zs = torch.rand(64 if QUICK else 512, 16)  # squeezed descriptors of 16 channels (after ReLU: non-negative)
 for mh in (1, 4):
     blk = SEBlock(16, reduction=16, min_hidden=mh)
@@ -327,7 +331,7 @@ for mh in (1, 4):
         logits = blk.fc2(torch.relu(blk.fc1(zs)))  # (B, 16)
     rank = torch.linalg.matrix_rank(logits - blk.fc2.bias).item()
     print(f"C=16, r=16, min_hidden={mh}: hidden={blk.hidden}, rank of the gate logits = {rank}")
-'''),
+"""),
     md(r"""
 ## Summary
 
@@ -365,7 +369,7 @@ $$ \tilde{\mathbf{x}}_c = \mathbf{F}_{scale}(\mathbf{u}_c, s_c) = s_c \cdot \mat
 $s_c$ is a scalar per (example, channel); $\mathbf{u}_c$ is an $H \times W$ map. In code, reshape $\mathbf{s}$ from
 (N, C) to (N, C, 1, 1) so it broadcasts over $H$ and $W$.
 """),
-    code(r'''
+    code(r"""
 from senet_lib.se import SEBlock, excite, scale, squeeze
 
 u = torch.randn(2, 32, 8, 8)
@@ -377,10 +381,12 @@ torch.testing.assert_close(x, scale(u, s))
 with torch.no_grad():
     torch.testing.assert_close(x, block(u))
 print("squeeze -> excite -> scale == SEBlock ✓", tuple(x.shape))
-'''),
-    md("## Your turn\n\nWrite `my_scale(u, s)`. Watch out: `u * s` runs without error for some shapes and is still wrong."),
-    code(r'''
-from senet_lib.checks import check_scale
+"""),
+    md(
+        "## Your turn\n\nWrite `my_scale(u, s)`. Watch out: `u * s` runs without error for some shapes and is still wrong."
+    ),
+    code(r"""
+from senet_lib.course.checks import check_scale
 
 
 def my_scale(u, s):
@@ -389,16 +395,16 @@ def my_scale(u, s):
 
 
 check_scale(my_scale)
-'''),
+"""),
     md("Worked solution (expand the hidden cell):"),
-    solution(r'''
+    solution(r"""
 def my_scale_solution(u, s):
     n, c = s.shape
     return u * s.view(n, c, 1, 1)  # (N, C, H, W) * (N, C, 1, 1)
 
 
 check_scale(my_scale_solution)
-'''),
+"""),
     md(r"""
 ## The same block elsewhere
 
@@ -406,7 +412,7 @@ check_scale(my_scale_solution)
 (N, C, 1, 1) tensor. A $1\times1$ convolution on a $1\times1$ map *is* a fully connected layer, so copying the weights
 gives the same output.
 """),
-    code(r'''
+    code(r"""
 from torch import nn
 from torchvision.ops import SqueezeExcitation
 
@@ -423,7 +429,7 @@ with torch.no_grad():
     gate = torch.sigmoid(conv2(torch.relu(conv1(u.mean(dim=(2, 3), keepdim=True)))))  # (N, C, 1, 1)
     torch.testing.assert_close(u * gate, block(u))
 print("SEBlock == torchvision SqueezeExcitation == 1x1-conv form ✓")
-'''),
+"""),
     md(r"""
 ## Where does the block go? (paper Fig. 5, Table 14)
 
@@ -436,7 +442,7 @@ All four come from the same builder: `create_model("se_resnet20", placement=...)
 standard, PRE and identity similar and POST worse (Table 14). Below: where the SE sits, the parameter count, and how
 different the outputs of a network are when the *same* weights are used with each placement.
 """),
-    code(r'''
+    code(r"""
 from senet_lib.complexity import count_parameters, count_se_parameters
 from senet_lib.models import PLACEMENTS, create_model
 
@@ -457,7 +463,7 @@ for placement, net in nets.items():
     unit = net.layer2[0]
     print(f"{placement:>9}: params {count_parameters(net):,}  SE params {count_se_parameters(net):,}  "
           f"layer2[0] SE width {unit.se.channels}  all weights shared with standard: {same_shapes}")
-'''),
+"""),
     code(r'''
 import ipywidgets as widgets
 import plotly.graph_objects as go
@@ -504,7 +510,7 @@ SE-ResNet-50): standard 22.28, SE-PRE 22.23, SE-Identity 22.20, SE-POST 22.78.
 
 1. Why does `u * s` (without reshaping) silently work for u of shape (2, 3, 2, 3)? What does it compute?
 2. Count the SE parameters of `se_resnet20` with `placement="pre"` by hand. Why do they differ from standard?
-3. Set all gates to 1 (`senet_lib.excitation.override_gates`) and compare with the plain `resnet20` output.
+3. Set all gates to 1 (`senet_lib.analysis.excitation.override_gates`) and compare with the plain `resnet20` output.
 """),
 ]
 
@@ -527,8 +533,8 @@ parameters (FC weights; biases ignored) — about 2.5 million for SE-ResNet-50.
 """),
     code(SETUP),
     md("## Building SE-ResNets"),
-    code(r'''
-from senet_lib.complexity import (count_parameters, format_report, overhead_report, paper_extra_parameters,
+    code(r"""
+from senet_lib.complexity import (count_parameters, format_cost_report, overhead_report, paper_extra_parameters,
                                   se_stages)
 from senet_lib.models import create_model, list_models
 
@@ -538,25 +544,25 @@ imagenet = create_model("se_resnet50")
 print(cifar.layer1[0])
 print("SE-ResNet-20 (N_s, C_s):", se_stages(cifar))
 print("SE-ResNet-50 (N_s, C_s):", se_stages(imagenet))
-'''),
+"""),
     md(r"""
 ## Parameters and FLOPs against the plain network
 
 `overhead_report` builds both twins and counts everything (FLOPs with `torch.utils.flop_counter`). The paper's
 Table 2 reports ResNet-50 at 25.6M parameters / 3.86 GFLOPs and SE-ResNet-50 at 28.1M / 3.87 GFLOPs.
 """),
-    code(r'''
-print(format_report(overhead_report("se_resnet20")))
+    code(r"""
+print(format_cost_report(overhead_report("se_resnet20")))
 print()
 report50 = overhead_report("se_resnet50")  # ImageNet size 224x224: a few seconds on CPU
-print(format_report(report50))
-'''),
+print(format_cost_report(report50))
+"""),
     md(r"""
 ## The paper's formula, by hand
 
 A block of width $C$ adds $2C^2/r$ weights; stage $s$ has $N_s$ such blocks. Sum over stages.
 """),
-    code(r'''
+    code(r"""
 def extra_by_hand(stages, r=16):
     return sum(2 * n * c * c / r for n, c in stages)
 
@@ -566,10 +572,12 @@ by_hand = extra_by_hand(stages50)
 assert by_hand == paper_extra_parameters(imagenet)
 print(f"(2/r) Σ N_s C_s² = {by_hand:,.0f} ≈ {by_hand / 1e6:.2f}M (paper: ≈2.5M)")
 print(f"actual extra parameters (with biases): {report50.extra_params:,}")
-'''),
-    md("## Your turn\n\nWrite `my_se_parameters(C, r)`: the extra parameters of **one** SE block, without biases."),
-    code(r'''
-from senet_lib.checks import check_se_parameters
+"""),
+    md(
+        "## Your turn\n\nWrite `my_se_parameters(C, r)`: the extra parameters of **one** SE block, without biases."
+    ),
+    code(r"""
+from senet_lib.course.checks import check_se_parameters
 
 
 def my_se_parameters(C, r):
@@ -578,9 +586,9 @@ def my_se_parameters(C, r):
 
 
 check_se_parameters(my_se_parameters)
-'''),
+"""),
     md("Worked solution (expand the hidden cell):"),
-    solution(r'''
+    solution(r"""
 def my_se_parameters_solution(C, r):
     w1 = (C / r) * C  # W1: C -> C/r
     w2 = C * (C / r)  # W2: C/r -> C
@@ -588,13 +596,13 @@ def my_se_parameters_solution(C, r):
 
 
 check_se_parameters(my_se_parameters_solution)
-'''),
+"""),
     md(r"""
 ## Parameters against $r$
 
 The cost falls as $1/r$. Counting the real models (biases included) against the formula:
 """),
-    code(r'''
+    code(r"""
 import plotly.graph_objects as go
 
 rs = [4, 16, 64] if QUICK else [2, 4, 8, 16, 32, 64]
@@ -606,14 +614,14 @@ fig = go.Figure([go.Scatter(x=rs, y=measured, mode="lines+markers", name="measur
 fig.update_layout(xaxis_type="log", yaxis_type="log", xaxis_title="reduction ratio r",
                   yaxis_title="extra parameters", title="SE-ResNet-50: extra parameters vs r", height=350)
 fig.show()
-'''),
+"""),
     md(r"""
 ## Where do the extra parameters sit?
 
 $C_s^2$ grows fast with width: the last stage ($C = 2048$) holds most of the extra parameters. The paper notes that
 removing SE from the last stage costs little accuracy (0.1% top-1) but removes most of the extra parameters.
 """),
-    code(r'''
+    code(r"""
 shares = [2 * n * c * c / 16 for n, c in stages50]
 fig = go.Figure(go.Bar(x=[f"stage {i + 2} (N={n}, C={c})" for i, (n, c) in enumerate(stages50)], y=shares,
                        text=[f"{100 * v / sum(shares):.0f}%" for v in shares]))
@@ -622,7 +630,7 @@ fig.show()
 no_last = create_model("se_resnet50", se_stages=(1, 2, 3))
 print(f"SE in all stages: +{report50.extra_params:,}; without the last stage: "
       f"+{count_parameters(no_last) - plain50:,}")
-'''),
+"""),
     md(r"""
 ## Summary
 

@@ -27,8 +27,8 @@ CIFAR-10 images: the curves move, the numbers mean nothing. Full mode trains Res
 The reproduction configs in `experiments/` carry the paper's numbers beside each row; we read them from there
 rather than copying them here.
 """),
-    code(r'''
-from senet_lib.experiments import load_grid
+    code(r"""
+from senet_lib.training.experiments import load_grid
 
 for config in ["cifar10_paper", "cifar100_paper"]:
     name, base, rows, caption = load_grid(ROOT / "experiments" / f"{config}.yaml")
@@ -36,46 +36,48 @@ for config in ["cifar10_paper", "cifar100_paper"]:
     for plain, se in zip(rows[::2], rows[1::2]):
         print(f"  {plain.label:12s} {plain.paper:6.2f}  ->  {se.label:15s} {se.paper:6.2f}   "
               f"({se.paper - plain.paper:+.2f} points)")
-'''),
+"""),
     md(r"""
 ## The recipe
 
 One `TrainConfig` per model; the two differ only in the model name. The library picks the fast path on a GPU
 (the whole split on the device, augmentation per batch there, bf16 autocast) and the same augmentation on a CPU.
 """),
-    code(r'''
+    code(r"""
 import tempfile
 from dataclasses import replace
 
-from senet_lib.config import TrainConfig
+from senet_lib.training.config import TrainConfig
 
-archive = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg-train.tar.gz"
-dataset = str(archive) if archive.exists() else "cifar10"  # without the archive: torchvision's CIFAR-10 download
+from senet_lib.paths import find_named_dataset
+
+have_jpeg = find_named_dataset("cifar10-jpeg") is not None
+dataset = "cifar10-jpeg" if have_jpeg else "cifar10"  # without the JPEG copy: torchvision's CIFAR-10 download
 runs = Path(tempfile.mkdtemp(prefix="course-")) if QUICK else ROOT / "runs" / "course"  # full runs are kept
 base = TrainConfig(
-    dataset=dataset, data_dir=str(ROOT / "data"), download=not archive.exists(), val_source="holdout",
+    dataset=dataset, download=not have_jpeg, val_source="holdout",
     epochs=2 if QUICK else 60, batch_size=100 if QUICK else 128, lr=0.1, schedule="onecycle", weight_decay=5e-4,
     train_subset=1000 if QUICK else 0, val_size=500 if QUICK else 5000, device="auto", progress=not QUICK)
 depth = 20 if QUICK else 56
 configs = {name: replace(base, model=name, run_dir=str(runs / name)) for name in (f"resnet{depth}", f"se_resnet{depth}")}
 for name, cfg in configs.items():
     print(name, "->", cfg.run_dir)
-'''),
+"""),
     md(r"""
 ## Training, with live curves
 
 `train(cfg, on_epoch=...)` calls us back after every epoch with the record it also writes to `metrics.jsonl`; we
-redraw `senet_lib.viz.training_curves` each time. (A finished run directory from an earlier session is reused:
+redraw `senet_lib.analysis.figures.training_curves` each time. (A finished run directory from an earlier session is reused:
 delete it to train again.)
 """),
-    code(r'''
+    code(r"""
 import json
 
 import ipywidgets as widgets
 from IPython.display import display
 
-from senet_lib.train import train
-from senet_lib.viz import training_curves
+from senet_lib.training.loop import train
+from senet_lib.analysis.figures import training_curves
 
 history = {name: [] for name in configs}
 plot = widgets.Output()
@@ -102,17 +104,17 @@ for name, cfg in configs.items():
     summaries[name] = train(cfg, on_epoch=redraw(name))
 for name, s in summaries.items():
     print(f"{name:14s} final validation accuracy {s['final_val_acc']:.2%}")
-'''),
+"""),
     md(r"""
 ## Beside the shipped checkpoints and the paper
 
 `data/checkpoints/` holds ResNet-20 and SE-ResNet-20 trained with one recipe on the full 45,000 images (see the
 README for the command). Their sidecars carry the validation accuracy, so we compare without re-evaluating.
 """),
-    code(r'''
+    code(r"""
 from senet_lib.checkpoint import read_meta
 
-shipped = {name: read_meta(ROOT / "data" / "checkpoints" / name) for name in ("resnet20", "se_resnet20")}
+shipped = {name: read_meta(checkpoints_dir() / name) for name in ("resnet20", "se_resnet20")}
 for name, meta in shipped.items():
     m = meta["metrics"]
     print(f"shipped {name:12s} val accuracy {m['val_acc']:.2%} after {m['epoch']} epochs "
@@ -122,7 +124,7 @@ print(f"SE gain at depth 20 (shipped, one seed): {100 * gain:+.2f} points")
 mine = [summaries[n]["final_val_acc"] for n in configs]
 print(f"this notebook at depth {depth}: {100 * (mine[1] - mine[0]):+.2f} points"
       + ("  (quick mode: 1,000 images, 2 epochs — noise)" if QUICK else ""))
-'''),
+"""),
     md(r"""
 ## What to conclude — honestly
 
@@ -131,7 +133,7 @@ print(f"this notebook at depth {depth}: {100 * (mine[1] - mine[0]):+.2f} points"
 - The paper's CIFAR gains are for **110- and 164-layer** ResNets and WRN-16-8 (about 1 point on CIFAR-10,
   2–3 points on CIFAR-100). Deeper networks have more blocks to recalibrate and more channels per block.
 - Full mode trains depth 56. To make a claim, run several seeds: the reproduction runner does that and reports
-  mean ± std — `python -m senet_lib.experiments run experiments/cifar10_paper.yaml --seeds 3`.
+  mean ± std — `python -m senet_lib experiments run experiments/cifar10_paper.yaml --seeds 3`.
 
 ## Summary
 
@@ -174,31 +176,31 @@ For each SE layer, $\eta^2$ is the share of the excitations' variance explained 
 variance / total variance, averaged over channels): 0 = the class tells you nothing about $\mathbf{s}$, 1 = the
 class determines it.
 """),
-    code(r'''
-from senet_lib.profiles import profiles_from_json
-from senet_lib.viz import specificity_by_depth
+    code(r"""
+from senet_lib.analysis.profiles import profiles_from_json
+from senet_lib.analysis.figures import specificity_by_depth
 
 profiles = profiles_from_json(meta["class_profiles"])  # layer -> ExcitationProfile(means (K, C), counts, eta^2)
 specificity_by_depth(profiles).show()
 for name, p in profiles.items():
     print(f"{name}: eta^2 = {p.specificity:.3f}  ({p.means.shape[1]} channels)")
-'''),
+"""),
     md("## Class-mean excitations: an early layer and the last one (paper Fig. 6 as a map)"),
-    code(r'''
-from senet_lib.viz import class_profile_heatmap
+    code(r"""
+from senet_lib.analysis.figures import class_profile_heatmap
 
 layers = list(profiles)
 for name in (layers[0], layers[-1]):
     class_profile_heatmap(profiles[name].means, classes, name).show()
-'''),
+"""),
     md(r"""
 ## Per-image excitations
 
 The sidecar holds means. For distributions we record $\mathbf{s}$ for every held-out image, with one forward pass
 per batch: `record_excitations` hooks each SE block's gate.
 """),
-    code(r'''
-from senet_lib.excitation import record_excitations
+    code(r"""
+from senet_lib.analysis.excitation import record_excitations
 
 per_layer = {name: [] for name in layers}
 with torch.no_grad(), record_excitations(model) as rec:
@@ -210,18 +212,18 @@ with torch.no_grad(), record_excitations(model) as rec:
 s_all = {name: torch.cat(chunks) for name, chunks in per_layer.items()}  # layer -> (N, C)
 labels = val.targets
 print({name: tuple(s.shape) for name, s in s_all.items()})
-'''),
+"""),
     md(r"""
 ## Explore: distributions per class (paper Fig. 7)
 
 Pick a layer and some classes: the lines are class means over channels, the bands ±1 std, the dashed line all
 images. Early layers: the lines lie on top of each other. Late layers: they separate.
 """),
-    code(r'''
+    code(r"""
 import ipywidgets as widgets
 from IPython.display import display
 
-from senet_lib.viz import excitation_distribution
+from senet_lib.analysis.figures import excitation_distribution
 
 layer_w = widgets.Dropdown(options=layers, value=layers[-2], description="SE layer")
 classes_w = widgets.SelectMultiple(options=classes, value=("airplane", "cat", "frog", "truck"), description="classes",
@@ -243,13 +245,13 @@ layer_w.observe(update, names="value")
 classes_w.observe(update, names="value")
 update()
 display(widgets.VBox([widgets.HBox([layer_w, classes_w]), out]))
-'''),
+"""),
     md(r"""
 ## Saturation in the last stage
 
 How many excitations sit near 1 (the block lets the channel through unchanged) or near 0 (the block shuts it)?
 """),
-    code(r'''
+    code(r"""
 import plotly.graph_objects as go
 
 near_one = {name: float((s > 0.9).float().mean()) for name, s in s_all.items()}
@@ -262,7 +264,7 @@ fig.show()
 for name in layers:
     print(f"{name}: mean s = {float(s_all[name].mean()):.3f}, s > 0.9: {near_one[name]:.1%}, "
           f"s < 0.1: {near_zero[name]:.1%}")
-'''),
+"""),
     md(r"""
 ## Switching off a stage's SE blocks
 
@@ -275,9 +277,9 @@ With `override_gates` we replace $\mathbf{s}$ inside the block (Eq. 4 then scale
 The paper's claim (removing the last stage's SE costs little) is about a network *trained* without those blocks:
 the reproduction runner's `experiments/ablation_stages.yaml` trains those variants (notebook 7).
 """),
-    code(r'''
-from senet_lib.evaluate import evaluate
-from senet_lib.excitation import override_gates
+    code(r"""
+from senet_lib.training.evaluate import evaluate
+from senet_lib.analysis.excitation import override_gates
 
 def accuracy(overrides=None):
     with override_gates(model, overrides or {}):
@@ -292,7 +294,7 @@ for stage in stages:
     results[f"stage {stage}: gates = mean s"] = accuracy({n: s_all[n].mean(0) for n in names})
 for label, acc in results.items():
     print(f"{label:28s} accuracy {acc:.2%}  ({100 * (acc - results['unmodified']):+.2f} points)")
-'''),
+"""),
     md(r"""
 ## Summary
 
@@ -307,7 +309,7 @@ for label, acc in results.items():
 1. Which classes separate first (at the lowest depth)? Use the widget, then check with `class_profile_heatmap`.
 2. Replace the stage-4 gates by the **class** mean of the true class (`profiles[name].means[label]`) — an oracle.
    How much accuracy does that give?
-3. Compute $\eta^2$ yourself for one layer with `senet_lib.excitation.class_specificity(s, labels, 10)` and compare
+3. Compute $\eta^2$ yourself for one layer with `senet_lib.analysis.profiles.class_specificity(s, labels, 10)` and compare
    with the sidecar.
 """),
 ]
@@ -331,22 +333,22 @@ the configs as they are (GPU hours; finished runs are skipped, so it resumes) an
 runner and the plots work, the numbers are noise.
 """),
     code(SETUP),
-    code(r'''
+    code(r"""
 import tempfile
 
-from senet_lib.experiments import load_grid, run_grid
-from senet_lib.viz import ablation_comparison
+from senet_lib.training.experiments import load_grid, run_grid
+from senet_lib.analysis.figures import ablation_comparison
 
-archive = ROOT.parent / "shared" / "datasets" / "cifar10-jpeg-train.tar.gz"
+from senet_lib.paths import find_named_dataset
+
 if QUICK:
     overrides = {"model": "se_resnet20", "epochs": 1, "train_subset": 400, "val_size": 400, "batch_size": 100,
                  "device": "cpu", "val_source": "holdout"}
     out_dir = Path(tempfile.mkdtemp(prefix="ablations-"))  # quick results are not worth keeping
 else:
     overrides, out_dir = {}, ROOT / "experiments"
-if archive.exists():
-    overrides["dataset"] = str(archive)
-overrides["data_dir"] = str(ROOT / "data")
+if find_named_dataset("cifar10-jpeg"):
+    overrides["dataset"] = "cifar10-jpeg"
 QUICK_ROWS = {  # rows without a `model` of their own, so the quick model override applies to all of them
     "ablation_reduction": ["r = 2", "r = 16"],
     "ablation_squeeze": ["avg squeeze", "max squeeze"],
@@ -360,47 +362,47 @@ def ablation(name, seeds=1 if QUICK else 3):
     rows = run_grid(ROOT / "experiments" / f"{name}.yaml", seeds=seeds, out_dir=out_dir, progress=False,
                     overrides=overrides, only=QUICK_ROWS[name] if QUICK else None)
     return rows, caption
-'''),
+"""),
     md(r"""
 ## Reduction ratio $r$ (Table 10)
 
 The paper: $r = 2, 4, 8, 16, 32$ give 22.29, 22.25, 22.26, 22.28, 22.72 top-1 error — flat until 32, and $r=16$
 is a good balance of accuracy and cost (notebook 4 counts the parameters).
 """),
-    code(r'''
+    code(r"""
 rows, caption = ablation("ablation_reduction")
 ablation_comparison(rows, caption, title="Reduction ratio r").show()
-'''),
+"""),
     md(r"""
 ## Squeeze operator (Table 11)
 
 Average (22.28) beats max (22.57) pooling on ImageNet, but both work: the point of squeeze is *global* information.
 """),
-    code(r'''
+    code(r"""
 rows, caption = ablation("ablation_squeeze")
 ablation_comparison(rows, caption, title="Squeeze: avg vs max").show()
-'''),
+"""),
     md(r"""
 ## Excitation gate (Table 12)
 
 Sigmoid 22.28, tanh 23.00, ReLU 23.47: the sigmoid's range (0, 1) lets several channels be emphasised at once
 without competing (notebook 2), and never flips a feature's sign.
 """),
-    code(r'''
+    code(r"""
 rows, caption = ablation("ablation_gate")
 ablation_comparison(rows, caption, title="Excitation gate").show()
-'''),
+"""),
     md(r"""
 ## Placement (Table 14)
 
 SE 22.28, SE-PRE 22.23, SE-Identity 22.20, SE-POST 22.78: any placement before the residual addition works; after
 the addition (POST) hurts, since it rescales the identity path too.
 """),
-    code(r'''
+    code(r"""
 rows, caption = ablation("ablation_placement")
 ablation_comparison(rows, caption, title="SE placement").show()
 print("tables written to", out_dir / "results")
-'''),
+"""),
     md(r"""
 ## Reading the comparison
 
@@ -439,8 +441,8 @@ Grad-CAM (Selvaraju et al. 2017) weights the last stage's feature maps by their 
     code(SETUP),
     code(SHIPPED),
     md("## A few held-out images and the model's prediction"),
-    code(r'''
-from senet_lib.viz import prediction_bars
+    code(r"""
+from senet_lib.analysis.figures import prediction_bars
 
 picks = [int((val.targets == k).nonzero()[0]) for k in (0, 3, 7, 8)]  # one airplane, cat, horse, ship
 images = val.images[picks]  # uint8 (4, 3, 32, 32)
@@ -451,11 +453,11 @@ for i, p in zip(picks, probs):
     print(f"true {classes[int(val.targets[i])]:10s} predicted {classes[int(p.argmax())]:10s} ({float(p.max()):.1%})")
 n = 1  # the image we explain below
 prediction_bars({"SE-ResNet-20": probs[n]}, classes, top_k=5, title=f"Prediction, image {n}").show()
-'''),
+"""),
     md("## Integrated Gradients, Saliency, Grad-CAM"),
-    code(r'''
-from senet_lib.attribution import grad_cam, integrated_gradients, saliency
-from senet_lib.viz import attribution_overlay
+    code(r"""
+from senet_lib.analysis.attribution import grad_cam, integrated_gradients, saliency
+from senet_lib.analysis.figures import attribution_overlay
 
 target = int(probs[n].argmax())
 ig, delta = integrated_gradients(model, x[n:n + 1], target, steps=32 if QUICK else 128, return_delta=True)
@@ -466,17 +468,17 @@ for title, a in maps.items():
     fig.update_layout(height=320, width=380)
     fig.show()
 print(f"IG completeness: the map sums to {float(ig.sum()):.3f}; convergence delta {float(delta[0]):.4f}")
-'''),
+"""),
     md(r"""
 ## Attribution to the gates
 
 `gate_attribution` asks how much the target logit depends on each excitation $s_c$: gradient × activation,
 $s_c \,\partial\,\text{logit} / \partial s_c$, is the first-order estimate of what is lost when gate $c$ closes.
 """),
-    code(r'''
-from senet_lib.attribution import gate_attribution
-from senet_lib.excitation import record_excitations
-from senet_lib.viz import excitation_heatmap, gate_attribution_heatmap
+    code(r"""
+from senet_lib.analysis.attribution import gate_attribution
+from senet_lib.analysis.excitation import record_excitations
+from senet_lib.analysis.figures import excitation_heatmap, gate_attribution_heatmap
 
 with torch.no_grad(), record_excitations(model) as rec:
     model(x[n:n + 1])
@@ -484,13 +486,13 @@ excitations = {name: s[0] for name, s in rec.excitations().items()}  # layer -> 
 gate_attr = {name: a[0] for name, a in gate_attribution(model, x[n:n + 1], target).items()}  # layer -> (C,)
 excitation_heatmap(excitations).show()
 gate_attribution_heatmap(gate_attr).show()
-'''),
+"""),
     md(r"""
 ## Excited is not the same as important
 
 Each dot is a channel of a stage-3 SE block: its excitation (x) against its gate attribution (y).
 """),
-    code(r'''
+    code(r"""
 import plotly.graph_objects as go
 
 stage3 = [name for name in excitations if name.startswith("SE_3_")]
@@ -504,18 +506,18 @@ fig.show()
 for name in stage3:
     r = torch.corrcoef(torch.stack([excitations[name], gate_attr[name]]))[0, 1]
     print(f"{name}: Pearson correlation between s and its attribution: {float(r):+.2f}")
-'''),
+"""),
     md(r"""
 ## Intervene: switch off the most excited channels
 
 `override_gates(model, {layer: {channel: 0.0}})` sets those $s_c$ to 0 inside the block, so Eq. 4 zeroes the
 channels. Switch off the $k$ most excited channels of a stage-3 block and compare with $k$ random channels.
 """),
-    code(r'''
+    code(r"""
 import ipywidgets as widgets
 from IPython.display import display
 
-from senet_lib.excitation import override_gates
+from senet_lib.analysis.excitation import override_gates
 
 
 def predict(overrides):
@@ -545,7 +547,7 @@ layer_w.observe(update, names="value")
 k_w.observe(update, names="value")
 update()
 display(widgets.VBox([widgets.HBox([layer_w, k_w]), out]))
-'''),
+"""),
     md(r"""
 ## Summary
 

@@ -6,7 +6,10 @@
     for x, y in train: ...                                           # (128, 3, 32, 32) float, (128,) int64
 
 Modules: ``splits`` (tensor splits, balanced split), ``cifar``, ``folder`` (ImageFolder, archives, decode cache),
-``synthetic``, ``augment`` (crop/flip/normalise), ``loaders`` (textbook DataLoader path, DeviceLoader), ``load``.
+``synthetic``, ``augment`` (crop/flip/normalise), ``loaders`` (textbook DataLoader path, DeviceLoader), ``load``,
+``recipe`` (the splits a checkpoint was trained on). Where data lives: :mod:`senet_lib.paths` (``$SENET_DATA``).
+
+May import the core (``paths``, ``files``); never ``training``, ``analysis``, ``course`` or ``cli``.
 """
 
 from senet_lib.data.augment import FLIP_P, PADDING, crop_flip, normalize, textbook_transform
@@ -20,8 +23,9 @@ from senet_lib.data.cifar import (
     load_cifar_split,
 )
 from senet_lib.data.folder import decode_images, extract_archive, find_split_dirs, load_folder
-from senet_lib.data.load import DEFAULT_DATA_DIR, Loaders, load_splits, make_loaders
+from senet_lib.data.load import LOADER_KINDS, Loaders, load_splits, make_loaders
 from senet_lib.data.loaders import AugmentedDataset, DeviceLoader, TextbookLoader
+from senet_lib.data.recipe import checkpoint_split_loader, checkpoint_splits
 from senet_lib.data.splits import DatasetNotFoundError, Splits, TensorSplit, balanced_split, channel_stats
 from senet_lib.data.synthetic import make_synthetic
 
@@ -32,7 +36,7 @@ __all__ = [
     "CIFAR10_CLASSES",
     "CIFAR10_MEAN",
     "CIFAR10_STD",
-    "DEFAULT_DATA_DIR",
+    "LOADER_KINDS",
     "FLIP_P",
     "PADDING",
     "AugmentedDataset",
@@ -43,6 +47,8 @@ __all__ = [
     "TensorSplit",
     "TextbookLoader",
     "balanced_split",
+    "checkpoint_split_loader",
+    "checkpoint_splits",
     "channel_stats",
     "crop_flip",
     "decode_images",

@@ -18,27 +18,40 @@ PADDING = 4  # zero padding on each side before the random crop
 FLIP_P = 0.5  # probability of a horizontal flip
 
 
-def textbook_transform(train: bool, mean: Sequence[float], std: Sequence[float], image_size: int = 32,
-                       padding: int = PADDING, flip_p: float = FLIP_P) -> v2.Compose:
+def textbook_transform(
+    train: bool,
+    mean: Sequence[float],
+    std: Sequence[float],
+    image_size: int = 32,
+    padding: int = PADDING,
+    flip_p: float = FLIP_P,
+) -> v2.Compose:
     """uint8 (3, H, W) -> float32 normalised; with ``train``: random crop (zero padding) and flip first."""
     steps = [v2.RandomCrop(image_size, padding=padding), v2.RandomHorizontalFlip(flip_p)] if train else []
     return v2.Compose(steps + [v2.ToDtype(torch.float32, scale=True), v2.Normalize(list(mean), list(std))])
 
 
-def normalize(images: torch.Tensor, mean: Sequence[float] | torch.Tensor, std: Sequence[float] | torch.Tensor,
-              dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def normalize(
+    images: torch.Tensor,
+    mean: Sequence[float] | torch.Tensor,
+    std: Sequence[float] | torch.Tensor,
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
     """uint8 (..., 3, H, W) -> ``(x / 255 - mean) / std`` in ``dtype``; bit-identical to ``ToDtype(scale=True)`` + ``Normalize``.
 
     ``mean``/``std`` may be tensors already on the device, which avoids a host-to-device copy per batch.
     """
-    x = images.to(torch.float32).mul_(1.0 / 255)  # the ops of v2's to_dtype(scale=True) and normalize, in order
+    x = images.to(torch.float32).mul_(
+        1.0 / 255
+    )  # the ops of v2's to_dtype(scale=True) and normalize, in order
     mean = torch.as_tensor(mean, dtype=torch.float32, device=x.device).view(-1, 1, 1)  # (3, 1, 1)
     std = torch.as_tensor(std, dtype=torch.float32, device=x.device).view(-1, 1, 1)
     return x.sub_(mean).div_(std).to(dtype)
 
 
-def crop_flip(images: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor,
-              padding: int = PADDING) -> torch.Tensor:
+def crop_flip(
+    images: torch.Tensor, offsets: torch.Tensor, flips: torch.Tensor, padding: int = PADDING
+) -> torch.Tensor:
     """Crop each image of a batch at its own offset from the zero-padded batch, mirrored where ``flips``.
 
     ``images`` (B, C, H, W), ``offsets`` (B, 2) = (top, left) in [0, 2 * padding], ``flips`` (B,) bool.

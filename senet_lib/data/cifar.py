@@ -30,7 +30,8 @@ CIFAR100_STD = (0.2673, 0.2564, 0.2762)
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 #: The 100 fine class names in label order, as in the dataset's ``meta``.
-CIFAR100_CLASSES = tuple("""
+CIFAR100_CLASSES = tuple(
+    """
 apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel can castle
 caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur dolphin elephant
 flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion lizard lobster man maple_tree
@@ -38,7 +39,8 @@ motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree pear p
 poppy porcupine possum rabbit raccoon ray road rocket rose sea seal shark shrew skunk skyscraper snail snake spider
 squirrel streetcar sunflower sweet_pepper table tank telephone television tiger tractor train trout tulip turtle
 wardrobe whale willow_tree wolf woman worm
-""".split())
+""".split()
+)
 
 #: name -> (torchvision class, display name, mean, std)
 CIFAR_DATASETS = {
@@ -50,19 +52,26 @@ CIFAR_DATASETS = {
 def _not_found_message(title: str, dataset_cls, root: Path, err: Exception, download: bool) -> str:
     """Where the files must go and how to get them, for the failure ``err``."""
     folder = root / dataset_cls.base_folder
-    files = [name for name, _ in dataset_cls.train_list + dataset_cls.test_list] + [dataset_cls.meta["filename"]]
-    how = (f"Get them: pass download=True (--download) when online, or fetch {dataset_cls.url} and extract it "
-           f"into {root}/ so that {folder}/ holds {', '.join(files)}.")
+    files = [name for name, _ in dataset_cls.train_list + dataset_cls.test_list] + [
+        dataset_cls.meta["filename"]
+    ]
+    how = (
+        f"Get them: pass download=True (--download) when online, or fetch {dataset_cls.url} and extract it "
+        f"into {root}/ so that {folder}/ holds {', '.join(files)}."
+    )
     if download and not isinstance(err, RuntimeError):
         return f"downloading {title} from {dataset_cls.url} failed ({err}); are you offline? {how}"
     if folder.is_dir():
-        return (f"{title} files in {folder}/ are incomplete or corrupted (torchvision: {err}). "
-                f"Delete that folder and get them again. {how}")
+        return (
+            f"{title} files in {folder}/ are incomplete or corrupted (torchvision: {err}). "
+            f"Delete that folder and get them again. {how}"
+        )
     return f"{title} not found: expected the folder {folder}/. {how}"
 
 
-def load_cifar_split(name: str, data_dir: str | Path, train: bool,
-                     download: bool = False) -> tuple[TensorSplit, list[str]]:
+def load_cifar_split(
+    name: str, data_dir: str | Path, train: bool, download: bool = False
+) -> tuple[TensorSplit, list[str]]:
     """The official train (``train=True``) or test split of ``"cifar10"``/``"cifar100"`` and its class names.
 
     Files live in ``<data_dir>/cifar-10-batches-py/`` (or ``cifar-100-python/``); CIFAR-100 uses the fine labels.
@@ -75,6 +84,8 @@ def load_cifar_split(name: str, data_dir: str | Path, train: bool,
         dataset = dataset_cls(str(root), train=train, download=download)
     except (RuntimeError, OSError) as err:  # torchvision: RuntimeError when missing/corrupt; URLError offline
         raise DatasetNotFoundError(_not_found_message(title, dataset_cls, root, err, download)) from err
-    images = torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()  # (N, 32, 32, 3) -> (N, 3, 32, 32)
+    images = (
+        torch.from_numpy(dataset.data).permute(0, 3, 1, 2).contiguous()
+    )  # (N, 32, 32, 3) -> (N, 3, 32, 32)
     targets = torch.as_tensor(dataset.targets, dtype=torch.int64)  # (N,)
     return TensorSplit(images, targets), list(dataset.classes)

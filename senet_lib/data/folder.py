@@ -21,10 +21,17 @@ from PIL import Image
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
 from tqdm.auto import tqdm
 
-from senet_lib.checkpoint import atomic_write
 from senet_lib.data.splits import DatasetNotFoundError, TensorSplit
+from senet_lib.files import atomic_write
 
-__all__ = ["ARCHIVE_SUFFIXES", "decode_images", "extract_archive", "find_split_dirs", "is_archive", "load_folder"]
+__all__ = [
+    "ARCHIVE_SUFFIXES",
+    "decode_images",
+    "extract_archive",
+    "find_split_dirs",
+    "is_archive",
+    "load_folder",
+]
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 VAL_NAMES = ("val", "valid", "validation")
@@ -71,14 +78,17 @@ def extract_archive(archive: str | Path, cache_dir: str | Path) -> Path:
     partial.mkdir(parents=True)
     try:
         with tarfile.open(archive) as tar:
-            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # no paths outside the folder
+            safe = (
+                {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            )  # no paths outside the folder
             tar.extractall(partial, **safe)
         (partial / marker.name).write_text(json.dumps(stamp))
     except (tarfile.TarError, EOFError, OSError) as err:
         shutil.rmtree(partial, ignore_errors=True)
-        raise ValueError(f"cannot extract {archive} ({type(err).__name__}: {err}); it should be a tar(.gz) of an "
-                         "ImageFolder tree (train/<class>/<image>); re-download it or pass the extracted folder"
-                         ) from err
+        raise ValueError(
+            f"cannot extract {archive} ({type(err).__name__}: {err}); it should be a tar(.gz) of an "
+            "ImageFolder tree (train/<class>/<image>); re-download it or pass the extracted folder"
+        ) from err
     if not done():  # another process (e.g. a second torchrun rank) may have finished first: keep its copy
         shutil.rmtree(target, ignore_errors=True)  # a stale extraction of another archive of this name
         try:
@@ -105,8 +115,10 @@ def find_split_dirs(root: str | Path) -> dict[str, Path]:
             root = inner[0]  # an archive that wraps everything in one top folder
     if not (root / "train").is_dir():
         if not _has_class_dirs(root):
-            raise DatasetNotFoundError(f"{root} holds no train/ folder and no class folders; expected "
-                                       "<root>/train/<class>/<image> (ImageFolder layout)")
+            raise DatasetNotFoundError(
+                f"{root} holds no train/ folder and no class folders; expected "
+                "<root>/train/<class>/<image> (ImageFolder layout)"
+            )
         return {"train": root}
     found = {"train": root / "train"}
     for name in VAL_NAMES:
@@ -124,8 +136,10 @@ def _list_images(folder: Path) -> tuple[list[tuple[str, int]], list[str]]:
         classes, class_to_idx = find_classes(str(folder))
         samples = make_dataset(str(folder), class_to_idx, extensions=IMG_EXTENSIONS)
     except FileNotFoundError as err:
-        raise DatasetNotFoundError(f"ImageFolder {folder}: {err}. Every class folder needs at least one image "
-                                   f"with one of the extensions {', '.join(IMG_EXTENSIONS)}") from err
+        raise DatasetNotFoundError(
+            f"ImageFolder {folder}: {err}. Every class folder needs at least one image "
+            f"with one of the extensions {', '.join(IMG_EXTENSIONS)}"
+        ) from err
     return samples, classes
 
 
@@ -152,8 +166,13 @@ def _decode_one(path: str, image_size: int) -> np.ndarray:
         return np.array(img)  # a writable copy (H, W, 3)
 
 
-def decode_images(paths: list[str], image_size: int = 32, progress: bool = True, desc: str = "decoding",
-                  workers: int | None = None) -> torch.Tensor:
+def decode_images(
+    paths: list[str],
+    image_size: int = 32,
+    progress: bool = True,
+    desc: str = "decoding",
+    workers: int | None = None,
+) -> torch.Tensor:
     """Decode image files into one uint8 tensor (N, 3, S, S), resizing where needed; threads, a tqdm bar.
 
     ``workers`` threads decode chunks in parallel (PIL releases the GIL); default: up to 8, one per CPU core.
@@ -161,24 +180,33 @@ def decode_images(paths: list[str], image_size: int = 32, progress: bool = True,
     images = torch.empty(len(paths), 3, image_size, image_size, dtype=torch.uint8)
 
     def decode_chunk(start: int) -> int:
-        chunk = paths[start:start + _CHUNK]
+        chunk = paths[start : start + _CHUNK]
         for i, path in enumerate(chunk, start=start):
             try:
-                images[i] = torch.from_numpy(_decode_one(path, image_size)).permute(2, 0, 1)  # (S, S, 3) -> (3, S, S)
+                images[i] = torch.from_numpy(_decode_one(path, image_size)).permute(
+                    2, 0, 1
+                )  # (S, S, 3) -> (3, S, S)
             except OSError as err:
                 raise ValueError(f"cannot decode image {path} ({err}); delete or replace that file") from err
         return len(chunk)
 
     workers = workers or min(8, os.cpu_count() or 1)
-    with tqdm(total=len(paths), desc=desc, unit="img", disable=not progress, mininterval=0.5) as bar, \
-            ThreadPoolExecutor(max_workers=workers) as pool:
+    with (
+        tqdm(total=len(paths), desc=desc, unit="img", disable=not progress, mininterval=0.5) as bar,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
         for done in pool.map(decode_chunk, range(0, len(paths), _CHUNK)):
             bar.update(done)
     return images
 
 
-def load_folder(folder: str | Path, cache_dir: str | Path, image_size: int = 32, progress: bool = True,
-                source_key: str | None = None) -> tuple[TensorSplit, list[str]]:
+def load_folder(
+    folder: str | Path,
+    cache_dir: str | Path,
+    image_size: int = 32,
+    progress: bool = True,
+    source_key: str | None = None,
+) -> tuple[TensorSplit, list[str]]:
     """One ImageFolder split as a :class:`TensorSplit` plus its classes; decoded once, then read from the cache."""
     folder = Path(folder).resolve()
     samples, classes = _list_images(folder)
@@ -192,6 +220,10 @@ def load_folder(folder: str | Path, cache_dir: str | Path, image_size: int = 32,
             cache.unlink(missing_ok=True)
     images = decode_images([p for p, _ in samples], image_size, progress, desc=f"decoding {folder.name}/")
     targets = torch.tensor([t for _, t in samples], dtype=torch.int64)
-    atomic_write(cache, lambda tmp: torch.save({"images": images, "targets": targets, "classes": classes,
-                                                "source": str(folder)}, tmp))
+    atomic_write(
+        cache,
+        lambda tmp: torch.save(
+            {"images": images, "targets": targets, "classes": classes, "source": str(folder)}, tmp
+        ),
+    )
     return TensorSplit(images, targets), classes

@@ -81,8 +81,10 @@ def _default_generator(generator: torch.Generator | None, seed: int, device: tor
     if generator is None:
         return torch.Generator(device=device).manual_seed(seed)
     if generator.device.type != device.type:
-        raise ValueError(f"generator lives on {generator.device} but the loader draws on {device}; "
-                         f"pass torch.Generator(device={str(device)!r}).manual_seed(seed)")
+        raise ValueError(
+            f"generator lives on {generator.device} but the loader draws on {device}; "
+            f"pass torch.Generator(device={str(device)!r}).manual_seed(seed)"
+        )
     return generator
 
 
@@ -111,10 +113,23 @@ class TextbookLoader(_ResumableLoader):
     The generator draws each epoch's order and one seed per image, so results do not depend on ``num_workers``.
     """
 
-    def __init__(self, split: TensorSplit, batch_size: int, *, mean: Sequence[float], std: Sequence[float],
-                 train: bool = True, generator: torch.Generator | None = None, seed: int = 0,
-                 shuffle: bool | None = None, drop_last: bool | None = None, num_workers: int = 0,
-                 pin_memory: bool = False, padding: int = PADDING, flip_p: float = FLIP_P):
+    def __init__(
+        self,
+        split: TensorSplit,
+        batch_size: int,
+        *,
+        mean: Sequence[float],
+        std: Sequence[float],
+        train: bool = True,
+        generator: torch.Generator | None = None,
+        seed: int = 0,
+        shuffle: bool | None = None,
+        drop_last: bool | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        padding: int = PADDING,
+        flip_p: float = FLIP_P,
+    ):
         self.split, self.batch_size, self.train = split, batch_size, train
         self.shuffle = train if shuffle is None else shuffle
         self.drop_last = train if drop_last is None else drop_last
@@ -137,9 +152,15 @@ class TextbookLoader(_ResumableLoader):
             items: list = list(zip(order.tolist(), seeds.tolist()))
         else:
             items = order.tolist()
-        loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=items[start * self.batch_size:],
-                            drop_last=self.drop_last, num_workers=self.num_workers, pin_memory=self.pin_memory,
-                            generator=torch.Generator().manual_seed(0))  # worker seeds; unused by our transforms
+        loader = DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            sampler=items[start * self.batch_size :],
+            drop_last=self.drop_last,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            generator=torch.Generator().manual_seed(0),
+        )  # worker seeds; unused by our transforms
         for b, batch in enumerate(loader, start=start):
             self._cursor.batch = b + 1
             yield batch
@@ -151,11 +172,24 @@ class DeviceLoader(_ResumableLoader):
     ``train=False``: no shuffling, no augmentation, every image once (normalise only).
     """
 
-    def __init__(self, split: TensorSplit, batch_size: int, device: str | torch.device = "cpu", *,
-                 mean: Sequence[float], std: Sequence[float], train: bool = True,
-                 generator: torch.Generator | None = None, seed: int = 0, shuffle: bool | None = None,
-                 drop_last: bool | None = None, channels_last: bool = False, dtype: torch.dtype = torch.float32,
-                 padding: int = PADDING, flip_p: float = FLIP_P):
+    def __init__(
+        self,
+        split: TensorSplit,
+        batch_size: int,
+        device: str | torch.device = "cpu",
+        *,
+        mean: Sequence[float],
+        std: Sequence[float],
+        train: bool = True,
+        generator: torch.Generator | None = None,
+        seed: int = 0,
+        shuffle: bool | None = None,
+        drop_last: bool | None = None,
+        channels_last: bool = False,
+        dtype: torch.dtype = torch.float32,
+        padding: int = PADDING,
+        flip_p: float = FLIP_P,
+    ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1; got {batch_size}")
         self.device = torch.device(device)
@@ -165,7 +199,10 @@ class DeviceLoader(_ResumableLoader):
         self.shuffle = train if shuffle is None else shuffle
         self.drop_last = train if drop_last is None else drop_last
         self.mean, self.std = tuple(mean), tuple(std)
-        self._mean_std = (torch.tensor(self.mean, device=self.device), torch.tensor(self.std, device=self.device))
+        self._mean_std = (
+            torch.tensor(self.mean, device=self.device),
+            torch.tensor(self.std, device=self.device),
+        )
         self.channels_last, self.dtype = channels_last, dtype
         self.padding, self.flip_p = padding, flip_p
         self.generator = _default_generator(generator, seed, self.device)

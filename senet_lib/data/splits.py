@@ -23,11 +23,15 @@ class TensorSplit:
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
-            raise ValueError(f"images must be a uint8 tensor (N, C, H, W); got {self.images.dtype} "
-                             f"of shape {tuple(self.images.shape)}")
+            raise ValueError(
+                f"images must be a uint8 tensor (N, C, H, W); got {self.images.dtype} "
+                f"of shape {tuple(self.images.shape)}"
+            )
         if self.targets.dtype != torch.int64 or self.targets.shape != self.images.shape[:1]:
-            raise ValueError(f"targets must be int64 of shape ({self.images.shape[0]},); got {self.targets.dtype} "
-                             f"of shape {tuple(self.targets.shape)}")
+            raise ValueError(
+                f"targets must be int64 of shape ({self.images.shape[0]},); got {self.targets.dtype} "
+                f"of shape {tuple(self.targets.shape)}"
+            )
 
     def __len__(self) -> int:
         return self.images.shape[0]
@@ -66,8 +70,9 @@ class Splits:
         return len(self.classes)
 
 
-def balanced_split(targets: torch.Tensor, val_size: int, seed: int,
-                   classes: list[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def balanced_split(
+    targets: torch.Tensor, val_size: int, seed: int, classes: list[str] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(train_idx, val_idx)``, sorted int64: ``val_size`` images spread evenly over the classes, chosen by ``seed``.
 
     Each class gives ``val_size // K`` images (the first ``val_size % K`` classes one more); same seed, same split.
@@ -75,8 +80,10 @@ def balanced_split(targets: torch.Tensor, val_size: int, seed: int,
     targets = torch.as_tensor(targets, dtype=torch.int64).cpu()
     num_classes = len(classes) if classes else (int(targets.max()) + 1 if len(targets) else 0)
     if val_size < num_classes:
-        raise ValueError(f"val_size={val_size} cannot hold one image of each of the {num_classes} classes; "
-                         f"use val_size >= {num_classes}")
+        raise ValueError(
+            f"val_size={val_size} cannot hold one image of each of the {num_classes} classes; "
+            f"use val_size >= {num_classes}"
+        )
     generator = torch.Generator().manual_seed(seed)
     per_class, extra = divmod(val_size, num_classes)
     counts = torch.bincount(targets, minlength=num_classes).tolist()
@@ -86,8 +93,10 @@ def balanced_split(targets: torch.Tensor, val_size: int, seed: int,
         wanted = per_class + (c < extra)
         if len(members) <= wanted:
             name = f" ({classes[c]!r})" if classes else ""
-            raise ValueError(f"class {c}{name} has {len(members)} images; a validation split of {wanted} per class "
-                             f"needs at least {wanted + 1} (one left to train on); lower val_size (now {val_size})")
+            raise ValueError(
+                f"class {c}{name} has {len(members)} images; a validation split of {wanted} per class "
+                f"needs at least {wanted + 1} (one left to train on); lower val_size (now {val_size})"
+            )
         val_parts.append(members[torch.randperm(len(members), generator=generator)[:wanted]])
     is_val = torch.zeros(len(targets), dtype=torch.bool)
     is_val[torch.cat(val_parts)] = True

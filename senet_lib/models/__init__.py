@@ -6,31 +6,25 @@ Each model carries ``model.spec`` (``create_model(**model.spec)`` rebuilds it) a
 
 from __future__ import annotations
 
-import difflib
 import inspect
-from typing import Any, Callable
+from typing import Any
 
 from torch import nn
 
-from senet_lib.models import resnet, resnet_cifar, wide_resnet
+from senet_lib.models import resnet, resnet_cifar, wide_resnet  # noqa: F401  (importing registers their models)
 from senet_lib.models.common import PLACEMENTS, SE_OPTION_NAMES, SEOptions
+from senet_lib.models.registry import MODEL_REGISTRY, check_model_name, list_models, register_model
 
-__all__ = ["MODELS", "PLACEMENTS", "SE_OPTION_NAMES", "SEOptions", "create_model", "list_models", "model_options"]
-
-#: Model name -> builder function. CIFAR/WRN builders default to 10 classes, ImageNet ones to 1000.
-MODELS: dict[str, Callable[..., nn.Module]] = {**resnet_cifar.BUILDERS, **wide_resnet.BUILDERS, **resnet.BUILDERS}
-
-
-def list_models() -> list[str]:
-    """All model names, sorted."""
-    return sorted(MODELS)
-
-
-def _check_name(name: str) -> None:
-    if name not in MODELS:
-        close = difflib.get_close_matches(str(name), MODELS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown model {name!r}.{hint} Available models: {', '.join(list_models())}")
+__all__ = [
+    "MODEL_REGISTRY",
+    "PLACEMENTS",
+    "SE_OPTION_NAMES",
+    "SEOptions",
+    "create_model",
+    "list_models",
+    "model_options",
+    "register_model",
+]
 
 
 def model_options(name: str) -> tuple[str, ...]:
@@ -38,8 +32,8 @@ def model_options(name: str) -> tuple[str, ...]:
 
     SE models take :data:`SE_OPTION_NAMES`; plain ImageNet models take ``weights`` and ``progress``.
     """
-    _check_name(name)
-    params = inspect.signature(MODELS[name]).parameters.values()
+    check_model_name(name)
+    params = inspect.signature(MODEL_REGISTRY[name]).parameters.values()
     named = tuple(p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "num_classes")
     takes_se = any(p.kind is p.VAR_KEYWORD for p in params)
     return named + (SE_OPTION_NAMES if takes_se else ())
@@ -58,7 +52,7 @@ def create_model(name: str, num_classes: int | None = None, **options: Any) -> n
         misplaced_se = [k for k in bad if k in SE_OPTION_NAMES]
         if misplaced_se:
             twin = f"se_{name}"
-            use = f"; use {twin!r} for an SE network" if twin in MODELS else ""
+            use = f"; use {twin!r} for an SE network" if twin in MODEL_REGISTRY else ""
             raise ValueError(
                 f"{name!r} is a plain network without SE blocks, so SE option(s) {misplaced_se} do not apply{use}. "
                 f"Options of {name!r}: {shown}"
@@ -68,4 +62,4 @@ def create_model(name: str, num_classes: int | None = None, **options: Any) -> n
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}")
         options["num_classes"] = num_classes
-    return MODELS[name](**options)
+    return MODEL_REGISTRY[name](**options)

@@ -7,6 +7,7 @@ all four placements once, for the CIFAR, wide and ImageNet networks alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -56,7 +57,9 @@ class SEOptions:
             raise ValueError(f"unknown SE placement {self.placement!r}; choose one of {PLACEMENTS}")
         if self.se_stages is not None:
             if isinstance(self.se_stages, int) or not all(isinstance(k, int) for k in self.se_stages):
-                raise ValueError(f"se_stages must be a sequence of stage numbers, e.g. (2, 3); got {self.se_stages!r}")
+                raise ValueError(
+                    f"se_stages must be a sequence of stage numbers, e.g. (2, 3); got {self.se_stages!r}"
+                )
             object.__setattr__(self, "se_stages", tuple(sorted(set(self.se_stages))))
         if self.squeeze_mode not in SQUEEZE_MODES:
             raise ValueError(f"unknown squeeze_mode {self.squeeze_mode!r}; choose one of {SQUEEZE_MODES}")
@@ -115,11 +118,26 @@ def conv1x1(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:
 class ResidualBlock(nn.Module):
     """A residual unit ``merge(F(x) + shortcut(x))`` with an optional SE block placed as in Fig. 5.
 
-    Subclasses define the residual function ``residual`` and set ``self.downsample`` (a projection
-    or ``None`` for the identity); they end ``__init__`` with :meth:`attach_se`.
+    Subclasses define the residual function ``residual`` and end ``__init__`` with
+    :meth:`attach_shortcut_and_se`, which sets ``self.downsample`` (a projection, or ``None`` for the identity).
     """
 
     downsample: nn.Module | None
+
+    def attach_shortcut_and_se(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int,
+        projection: Callable[[], nn.Module],
+        se: SEBlock | None,
+        placement: str = "standard",
+    ) -> None:
+        """End every unit's ``__init__``: the identity shortcut, or ``projection()`` where the unit changes the
+        width or the resolution; then the SE block (:meth:`attach_se`)."""
+        changes_shape = stride != 1 or in_channels != out_channels
+        self.downsample = projection() if changes_shape else None
+        self.attach_se(se, placement)
 
     def attach_se(self, se: SEBlock | None, placement: str = "standard") -> None:
         """Attach the unit's SE block at ``self.se`` (``None``: a plain unit, no state-dict keys)."""
@@ -153,9 +171,10 @@ class ResidualBlock(nn.Module):
         if se is not None and where == "identity":  # SE-Identity: on the identity connection
             s = se(s)
         y = self.residual(r)
-        if se is not None and where == "standard":  # standard SE: residual branch, before the sum
-            y = se(y)
-        out = self.merge(y + self.shortcut(s))
+        if se is not None and where == "standard":  # standard SE: residual branch, scaled into the sum
+            out = self.merge(se(y, self.shortcut(s)))  # scale folded into the sum
+        else:
+            out = self.merge(y + self.shortcut(s))
         if se is not None and where == "post":  # SE-POST: after the summation (after ReLU)
             out = se(out)
         return out
@@ -194,7 +213,9 @@ def make_stage(
     for j in range(num_blocks):
         se_block = se.block_for(stage, in_channels, out_channels) if se is not None else None
         placement = se.placement if se is not None else "standard"
-        units.append(block(in_channels, out_channels, stride if j == 0 else 1, se_block, placement, **block_options))
+        units.append(
+            block(in_channels, out_channels, stride if j == 0 else 1, se_block, placement, **block_options)
+        )
         in_channels = out_channels
     return nn.Sequential(*units)
 

@@ -12,10 +12,19 @@ from typing import Any
 import torch
 from torch import nn
 
-from senet_lib.models.common import ResidualBlock, SEOptions, conv1x1, conv3x3, init_weights, make_stage, set_spec
+from senet_lib.models.common import (
+    ResidualBlock,
+    SEOptions,
+    conv1x1,
+    conv3x3,
+    init_weights,
+    make_stage,
+    set_spec,
+)
+from senet_lib.models.registry import register_model
 from senet_lib.se import SEBlock
 
-__all__ = ["BUILDERS", "Bottleneck", "ResNet", "resolve_weights"]
+__all__ = ["Bottleneck", "ResNet", "resolve_weights"]
 
 
 class Bottleneck(ResidualBlock):
@@ -44,11 +53,14 @@ class Bottleneck(ResidualBlock):
         self.conv3 = conv1x1(width, out_channels)
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
-        changes_shape = stride != 1 or in_channels != out_channels
-        self.downsample = None
-        if changes_shape:  # projection shortcut (option B), torchvision's downsample.0 / downsample.1
-            self.downsample = nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
-        self.attach_se(se, placement)
+        self.attach_shortcut_and_se(  # projection shortcut (option B): torchvision's downsample.0 / downsample.1
+            in_channels,
+            out_channels,
+            stride,
+            lambda: nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels)),
+            se,
+            placement,
+        )
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(self.bn1(self.conv1(x)))  # (N, C_in, H, W) -> (N, width, H, W)
@@ -127,7 +139,9 @@ def _build(
         member = resolve_weights(getattr(tvm, _WEIGHTS[name]), weights)
         n_cat = len(member.meta["categories"])
         if num_classes != n_cat:
-            raise ValueError(f"{member} has {n_cat} classes; build with num_classes={n_cat} (got {num_classes})")
+            raise ValueError(
+                f"{member} has {n_cat} classes; build with num_classes={n_cat} (got {num_classes})"
+            )
     se = None if se_options is None else SEOptions.from_kwargs(**se_options)
     model = set_spec(ResNet(layers, num_classes, se, **arch), name, num_classes, se)
     if member is not None:
@@ -144,50 +158,52 @@ _WEIGHTS = {
 }
 
 
+@register_model
 def resnet50(num_classes: int = 1000, weights: str | Enum | None = None, progress: bool = True) -> ResNet:
     """ResNet-50 (He et al. 2016); ``weights="IMAGENET1K_V2"`` etc. loads torchvision's ``ResNet50_Weights``."""
     return _build("resnet50", (3, 4, 6, 3), num_classes, weights=weights, progress=progress)
 
 
+@register_model
 def resnet101(num_classes: int = 1000, weights: str | Enum | None = None, progress: bool = True) -> ResNet:
     """ResNet-101 (He et al. 2016); ``weights`` names a torchvision ``ResNet101_Weights`` member."""
     return _build("resnet101", (3, 4, 23, 3), num_classes, weights=weights, progress=progress)
 
 
+@register_model
 def resnet152(num_classes: int = 1000, weights: str | Enum | None = None, progress: bool = True) -> ResNet:
     """ResNet-152 (He et al. 2016); ``weights`` names a torchvision ``ResNet152_Weights`` member."""
     return _build("resnet152", (3, 8, 36, 3), num_classes, weights=weights, progress=progress)
 
 
-def resnext50_32x4d(num_classes: int = 1000, weights: str | Enum | None = None, progress: bool = True) -> ResNet:
+@register_model
+def resnext50_32x4d(
+    num_classes: int = 1000, weights: str | Enum | None = None, progress: bool = True
+) -> ResNet:
     """ResNeXt-50 32x4d (Xie et al. 2017); ``weights`` names a torchvision ``ResNeXt50_32X4D_Weights`` member."""
     arch = {"groups": 32, "width_per_group": 4}
     return _build("resnext50_32x4d", (3, 4, 6, 3), num_classes, weights=weights, progress=progress, **arch)
 
 
+@register_model
 def se_resnet50(num_classes: int = 1000, **se_options: Any) -> ResNet:
     """SE-ResNet-50 (paper Table 2, Fig. 3): 28.1M parameters with r = 16 (options: :class:`SEOptions`)."""
     return _build("se_resnet50", (3, 4, 6, 3), num_classes, se_options)
 
 
+@register_model
 def se_resnet101(num_classes: int = 1000, **se_options: Any) -> ResNet:
     """SE-ResNet-101 (paper Table 2) (options: :class:`SEOptions`)."""
     return _build("se_resnet101", (3, 4, 23, 3), num_classes, se_options)
 
 
+@register_model
 def se_resnet152(num_classes: int = 1000, **se_options: Any) -> ResNet:
     """SE-ResNet-152 (paper Table 2) (options: :class:`SEOptions`)."""
     return _build("se_resnet152", (3, 8, 36, 3), num_classes, se_options)
 
 
+@register_model
 def se_resnext50_32x4d(num_classes: int = 1000, **se_options: Any) -> ResNet:
     """SE-ResNeXt-50 32x4d (paper Table 2, Table 1 right) (options: :class:`SEOptions`)."""
     return _build("se_resnext50_32x4d", (3, 4, 6, 3), num_classes, se_options, groups=32, width_per_group=4)
-
-
-#: Model name -> builder, for the registry in :mod:`senet_lib.models`.
-BUILDERS = {
-    f.__name__: f
-    for f in (resnet50, resnet101, resnet152, resnext50_32x4d)
-    + (se_resnet50, se_resnet101, se_resnet152, se_resnext50_32x4d)
-}

@@ -23,10 +23,10 @@ from senet_lib.models.common import (
     make_stage,
     set_spec,
 )
-from senet_lib.se import SEBlock
+from senet_lib.models.registry import register_model
+from senet_lib.se import SEBlock, global_avg_pool
 
 __all__ = [
-    "BUILDERS",
     "BasicBlock",
     "CifarResNet",
     "PreActBottleneck",
@@ -69,9 +69,14 @@ class BasicBlock(ResidualBlock):
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = conv3x3(out_channels, out_channels)
         self.bn2 = nn.BatchNorm2d(out_channels)
-        changes_shape = stride != 1 or in_channels != out_channels
-        self.downsample = ZeroPadShortcut(in_channels, out_channels, stride) if changes_shape else None
-        self.attach_se(se, placement)
+        self.attach_shortcut_and_se(
+            in_channels,
+            out_channels,
+            stride,
+            lambda: ZeroPadShortcut(in_channels, out_channels, stride),
+            se,
+            placement,
+        )
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.bn1(self.conv1(x)))  # (N, C_in, H, W) -> (N, C_out, H/s, W/s)
@@ -96,9 +101,14 @@ class PreActBottleneck(PreActBlock):
         self.conv2 = conv3x3(width, width, stride)
         self.bn3 = nn.BatchNorm2d(width)
         self.conv3 = conv1x1(width, out_channels)
-        changes_shape = stride != 1 or in_channels != out_channels
-        self.downsample = conv1x1(in_channels, out_channels, stride) if changes_shape else None
-        self.attach_se(se, placement)
+        self.attach_shortcut_and_se(
+            in_channels,
+            out_channels,
+            stride,
+            lambda: conv1x1(in_channels, out_channels, stride),
+            se,
+            placement,
+        )
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)  # (N, C_in, H, W) -> (N, C_out/4, H, W)
@@ -132,11 +142,12 @@ class CifarResNet(nn.Module):
         self.bn1 = None if preact else nn.BatchNorm2d(stem_width)
         in_channels = stem_width
         for stage, (width, stride) in enumerate(zip(widths, (1, 2, 2)), start=1):
-            layer = make_stage(block, stage, blocks_per_stage, in_channels, width, stride, se, **block_options)
+            layer = make_stage(
+                block, stage, blocks_per_stage, in_channels, width, stride, se, **block_options
+            )
             self.add_module(f"layer{stage}", layer)
             in_channels = width
         self.bn_final = nn.BatchNorm2d(in_channels) if preact else None
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(in_channels, num_classes)
         init_weights(self)
 
@@ -149,7 +160,7 @@ class CifarResNet(nn.Module):
         x = self.layer3(x)  # -> (N, C3, 8, 8)
         if self.bn_final is not None:
             x = torch.relu(self.bn_final(x))
-        x = torch.flatten(self.avgpool(x), 1)  # (N, C3, 8, 8) -> (N, C3)
+        x = global_avg_pool(x)  # (N, C3, 8, 8) -> (N, C3)
         return self.fc(x)  # (N, C3) -> (N, num_classes)
 
 
@@ -157,9 +168,15 @@ def cifar_resnet(
     depth: int, num_classes: int = 10, se: SEOptions | None = None, bottleneck: bool = False
 ) -> CifarResNet:
     """A CIFAR ResNet of any valid depth: 6n+2 basic blocks, or 9n+2 pre-activation bottlenecks (164)."""
-    per_block, block, widths = (9, PreActBottleneck, (64, 128, 256)) if bottleneck else (6, BasicBlock, (16, 32, 64))
+    per_block, block, widths = (
+        (9, PreActBottleneck, (64, 128, 256)) if bottleneck else (6, BasicBlock, (16, 32, 64))
+    )
     if depth < per_block + 2 or (depth - 2) % per_block != 0:
-        kind = "9n + 2 with bottlenecks (164, ...)" if bottleneck else "6n + 2 with basic blocks (20, 32, ..., 110)"
+        kind = (
+            "9n + 2 with bottlenecks (164, ...)"
+            if bottleneck
+            else "6n + 2 with basic blocks (20, 32, ..., 110)"
+        )
         raise ValueError(f"a CIFAR ResNet has depth {kind}; got {depth}")
     return CifarResNet(block, (depth - 2) // per_block, widths, num_classes, se)
 
@@ -169,69 +186,73 @@ def _named(name: str, depth: int, num_classes: int, se_options: dict[str, Any] |
     return set_spec(cifar_resnet(depth, num_classes, se, bottleneck=depth == 164), name, num_classes, se)
 
 
+@register_model
 def resnet20(num_classes: int = 10) -> CifarResNet:
     """ResNet-20 (He et al. 2016, Table 6): 3 x 3 basic blocks, 0.27M parameters."""
     return _named("resnet20", 20, num_classes, None)
 
 
+@register_model
 def resnet32(num_classes: int = 10) -> CifarResNet:
     """ResNet-32 (He et al. 2016, Table 6): 3 x 5 basic blocks, 0.46M parameters."""
     return _named("resnet32", 32, num_classes, None)
 
 
+@register_model
 def resnet44(num_classes: int = 10) -> CifarResNet:
     """ResNet-44 (He et al. 2016, Table 6): 3 x 7 basic blocks, 0.66M parameters."""
     return _named("resnet44", 44, num_classes, None)
 
 
+@register_model
 def resnet56(num_classes: int = 10) -> CifarResNet:
     """ResNet-56 (He et al. 2016, Table 6): 3 x 9 basic blocks, 0.85M parameters."""
     return _named("resnet56", 56, num_classes, None)
 
 
+@register_model
 def resnet110(num_classes: int = 10) -> CifarResNet:
     """ResNet-110 (He et al. 2016, Table 6; SE paper Table 4): 3 x 18 basic blocks, 1.7M parameters."""
     return _named("resnet110", 110, num_classes, None)
 
 
+@register_model
 def resnet164(num_classes: int = 10) -> CifarResNet:
     """ResNet-164 (He et al. ECCV 2016; SE paper Table 4): 3 x 18 pre-activation bottlenecks, 1.7M parameters."""
     return _named("resnet164", 164, num_classes, None)
 
 
+@register_model
 def se_resnet20(num_classes: int = 10, **se_options: Any) -> CifarResNet:
     """SE-ResNet-20: ResNet-20 with an SE block in every residual unit (options: :class:`SEOptions`)."""
     return _named("se_resnet20", 20, num_classes, se_options)
 
 
+@register_model
 def se_resnet32(num_classes: int = 10, **se_options: Any) -> CifarResNet:
     """SE-ResNet-32: ResNet-32 with an SE block in every residual unit (options: :class:`SEOptions`)."""
     return _named("se_resnet32", 32, num_classes, se_options)
 
 
+@register_model
 def se_resnet44(num_classes: int = 10, **se_options: Any) -> CifarResNet:
     """SE-ResNet-44: ResNet-44 with an SE block in every residual unit (options: :class:`SEOptions`)."""
     return _named("se_resnet44", 44, num_classes, se_options)
 
 
+@register_model
 def se_resnet56(num_classes: int = 10, **se_options: Any) -> CifarResNet:
     """SE-ResNet-56: ResNet-56 with an SE block in every residual unit (options: :class:`SEOptions`)."""
     return _named("se_resnet56", 56, num_classes, se_options)
 
 
+@register_model
 def se_resnet110(num_classes: int = 10, **se_options: Any) -> CifarResNet:
     """SE-ResNet-110 (paper Table 4): ResNet-110 with SE blocks (options: :class:`SEOptions`)."""
     return _named("se_resnet110", 110, num_classes, se_options)
 
 
+@register_model
 def se_resnet164(num_classes: int = 10, **se_options: Any) -> CifarResNet:
     """SE-ResNet-164 (paper Table 4): ResNet-164 with SE blocks (options: :class:`SEOptions`)."""
     return _named("se_resnet164", 164, num_classes, se_options)
-
-
-#: Model name -> builder, for the registry in :mod:`senet_lib.models`.
-BUILDERS = {
-    f.__name__: f
-    for f in (resnet20, resnet32, resnet44, resnet56, resnet110, resnet164)
-    + (se_resnet20, se_resnet32, se_resnet44, se_resnet56, se_resnet110, se_resnet164)
-}

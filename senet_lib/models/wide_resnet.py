@@ -12,10 +12,11 @@ import torch
 from torch import nn
 
 from senet_lib.models.common import PreActBlock, SEOptions, conv1x1, conv3x3, set_spec
+from senet_lib.models.registry import register_model
 from senet_lib.models.resnet_cifar import CifarResNet
 from senet_lib.se import SEBlock
 
-__all__ = ["BUILDERS", "WideBasic", "wide_resnet"]
+__all__ = ["WideBasic", "wide_resnet"]
 
 
 class WideBasic(PreActBlock):
@@ -35,9 +36,14 @@ class WideBasic(PreActBlock):
         self.bn2 = nn.BatchNorm2d(out_channels)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else None
         self.conv2 = conv3x3(out_channels, out_channels)
-        changes_shape = stride != 1 or in_channels != out_channels
-        self.downsample = conv1x1(in_channels, out_channels, stride) if changes_shape else None
-        self.attach_se(se, placement)
+        self.attach_shortcut_and_se(
+            in_channels,
+            out_channels,
+            stride,
+            lambda: conv1x1(in_channels, out_channels, stride),
+            se,
+            placement,
+        )
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.relu(self.bn2(self.conv1(x)))  # (N, C_in, H, W) -> (N, C_out, H/s, W/s)
@@ -54,16 +60,14 @@ def wide_resnet(depth: int, widen: int, num_classes: int = 10, se: SEOptions | N
     return CifarResNet(WideBasic, (depth - 4) // 6, widths, num_classes, se)
 
 
+@register_model
 def wrn16_8(num_classes: int = 10) -> CifarResNet:
     """WRN-16-8 (Zagoruyko & Komodakis 2016; SE paper Table 4): 11.0M parameters."""
     return set_spec(wide_resnet(16, 8, num_classes), "wrn16_8", num_classes, None)
 
 
+@register_model
 def se_wrn16_8(num_classes: int = 10, **se_options: Any) -> CifarResNet:
     """SE-WRN-16-8 (SE paper Table 4): WRN-16-8 with an SE block in every unit (options: :class:`SEOptions`)."""
     se = SEOptions.from_kwargs(**se_options)
     return set_spec(wide_resnet(16, 8, num_classes, se), "se_wrn16_8", num_classes, se)
-
-
-#: Model name -> builder, for the registry in :mod:`senet_lib.models`.
-BUILDERS = {f.__name__: f for f in (wrn16_8, se_wrn16_8)}

@@ -1,0 +1,35 @@
+"""Plotly figure builders for excitations, class profiles, attributions and training results.
+
+The notebooks and the Streamlit app both display these figures; nothing here imports either.
+Inputs are torch tensors or array-likes; hover labels name the layer, channel, class and value.
+Modules by what the figures show: ``excitations``, ``images`` (attribution, predictions), ``results``.
+"""
+
+from senet_lib.analysis.figures.common import heatmap_csv
+from senet_lib.analysis.figures.excitations import (
+    class_profile_heatmap,
+    excitation_distribution,
+    excitation_heatmap,
+    excitation_vs_profiles,
+    gate_attribution_heatmap,
+    profile_distance_heatmap,
+    specificity_by_depth,
+)
+from senet_lib.analysis.figures.images import attribution_overlay, overlay, prediction_bars
+from senet_lib.analysis.figures.results import ablation_comparison, training_curves
+
+__all__ = [
+    "ablation_comparison",
+    "attribution_overlay",
+    "class_profile_heatmap",
+    "excitation_distribution",
+    "excitation_heatmap",
+    "excitation_vs_profiles",
+    "gate_attribution_heatmap",
+    "heatmap_csv",
+    "overlay",
+    "prediction_bars",
+    "profile_distance_heatmap",
+    "specificity_by_depth",
+    "training_curves",
+]

@@ -1,0 +1,94 @@
+"""``senet evaluate``, ``senet profile`` and ``senet latency``: what a trained checkpoint does."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from senet_lib.analysis.latency import time_checkpoint
+from senet_lib.analysis.profiles import profile_checkpoint
+from senet_lib.paths import checkpoints_dir, samples_dir
+from senet_lib.training.evaluate import evaluate_checkpoint
+
+
+def _add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments shared by the commands that run a checkpoint over a split (evaluate, profile)."""
+    parser.add_argument("checkpoint", help="checkpoint stem or file (e.g. data/checkpoints/se_resnet20)")
+    parser.add_argument("--dataset", help="dataset (default: the one in the checkpoint's recipe)")
+    parser.add_argument(
+        "--data-dir", default=None, help="data folder (default: $SENET_DATA or the repo's data/)"
+    )
+    parser.add_argument("--split", default="val", choices=["train", "val"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def add_evaluate(parser: argparse.ArgumentParser) -> None:
+    _add_checkpoint_arguments(parser)
+    parser.add_argument("--out", help="write the JSON result here (default: print it)")
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    result = evaluate_checkpoint(
+        args.checkpoint,
+        args.split,
+        args.dataset,
+        args.data_dir,
+        args.batch_size,
+        args.device,
+        progress=not args.no_progress,
+    )
+    text = json.dumps(result, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+        print(f"accuracy {result['accuracy']:.4f} on {result['count']} images; wrote {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def add_profile(parser: argparse.ArgumentParser) -> None:
+    _add_checkpoint_arguments(parser)
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    record = profile_checkpoint(
+        args.checkpoint,
+        args.dataset,
+        args.data_dir,
+        args.split,
+        args.device,
+        args.batch_size,
+        not args.no_progress,
+    )
+    print(f"{'layer':<10} {'channels':>8} {'class-specificity':>18}")
+    for name, layer in record["layers"].items():
+        print(f"{name:<10} {len(layer['means'][0]):>8} {layer['specificity']:>18.3f}")
+    print(f"stored under 'class_profiles' in {args.checkpoint}'s sidecar")
+    return 0
+
+
+def add_latency(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint",
+        default=str(checkpoints_dir() / "se_resnet20"),
+        help="checkpoint stem (default: the shipped se_resnet20)",
+    )
+    parser.add_argument(
+        "--images", type=Path, default=samples_dir(), help="folder of images to time (default: data/samples)"
+    )
+    parser.add_argument("-n", type=int, default=30, help="number of images (cycled if the folder has fewer)")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1, as the dashboard runs; 0: torch's own choice)",
+    )
+
+
+def run_latency(args: argparse.Namespace) -> int:
+    print(time_checkpoint(args.checkpoint, args.images, args.n, args.device, args.threads))
+    return 0

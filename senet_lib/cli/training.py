@@ -1,0 +1,167 @@
+"""``senet train``, ``senet experiments run`` and ``senet bench``: training runs, grids of them, and their speed."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from senet_lib.training.bench import format_bench_table, run_benchmark
+from senet_lib.training.config import TrainConfig, load_config_file, load_run_config, parse_assignment
+from senet_lib.training.experiments import mean_std, run_grid
+from senet_lib.training.loop import train
+
+#: Options of the model that the command line sets directly (others go through --model-option).
+MODEL_OPTION_FLAGS = {
+    "reduction": float,
+    "placement": str,
+    "squeeze_mode": str,
+    "gate": str,
+    "min_hidden": int,
+}
+
+
+def add_train(parser: argparse.ArgumentParser) -> None:
+    """One --flag per TrainConfig field (plus model-option shortcuts); defaults stay unset."""
+    parser.add_argument("--config", help="JSON or YAML file of config fields; flags override it")
+    parser.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR exactly where it stopped"
+    )
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name == "model_options":
+            parser.add_argument(
+                "--model-option",
+                dest="model_option",
+                action="append",
+                default=[],
+                metavar="KEY=VALUE",
+                help="any model option, e.g. se_stages=[3]",
+            )
+        elif isinstance(f.default, bool):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None)
+        elif f.name == "milestones":
+            parser.add_argument(flag, dest=f.name, type=float, nargs="+", default=None)
+        else:
+            parser.add_argument(flag, dest=f.name, type=type(f.default), default=None)
+    for name, kind in MODEL_OPTION_FLAGS.items():
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest="opt_" + name,
+            type=kind,
+            default=None,
+            help=f"model option {name}",
+        )
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Defaults < config file < command-line flags."""
+    values: dict[str, Any] = load_config_file(args.config) if args.config else {}
+    for f in dataclasses.fields(TrainConfig):
+        given = getattr(args, f.name, None)
+        if given is not None and f.name != "model_options":
+            values[f.name] = given
+    options = dict(values.get("model_options", {}))
+    for name in MODEL_OPTION_FLAGS:
+        if getattr(args, "opt_" + name) is not None:
+            options[name] = getattr(args, "opt_" + name)
+    for item in args.model_option:
+        key, value = parse_assignment(item)
+        options[key] = value
+    values["model_options"] = options
+    config = TrainConfig.from_dict(values)
+    config.validate()
+    return config
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if args.resume:
+        cfg = load_run_config(args.resume, epochs=args.epochs, progress=args.progress)
+    else:
+        cfg = config_from_args(args)
+    summary = train(cfg, resume=bool(args.resume))
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def add_experiments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    run = sub.add_parser("run", help="train a grid of runs and write the results tables")
+    run.add_argument("config", help="experiment YAML, e.g. experiments/cifar10_paper.yaml")
+    run.add_argument("--seeds", type=int, default=3)
+    run.add_argument("--out-dir", default="experiments", help="runs go to OUT/runs, tables to OUT/results")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field in every run, e.g. --set dataset=path/to/images --set epochs=10",
+    )
+    run.add_argument(
+        "--row",
+        action="append",
+        default=None,
+        metavar="LABEL",
+        help="run only the row with this label (repeatable), e.g. --row 'r = 16'",
+    )
+    run.add_argument("--no-progress", action="store_true")
+
+
+def run_experiments(args: argparse.Namespace) -> int:
+    overrides = dict(parse_assignment(item) for item in args.set)
+    rows = run_grid(
+        args.config,
+        seeds=args.seeds,
+        out_dir=args.out_dir,
+        progress=not args.no_progress,
+        overrides=overrides,
+        only=args.row,
+    )
+    for row in rows:
+        mean, std = mean_std(row.errors)
+        print(f"{row.label:30s} {mean:6.2f} ± {std:4.2f}   paper {row.paper}")
+    return 0
+
+
+def add_bench(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plain", default="resnet20", help="the plain model of the SE-overhead pair")
+    parser.add_argument("--se", default="se_resnet20", help="the SE model (both paths are measured on it)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto", help="the fast path's number format: auto, bf16, fp32")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=10, help="timed training steps per measurement")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (compiling happens here)")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="interleaved repeats of the SE-overhead timing"
+    )
+    parser.add_argument("--num-workers", type=int, default=2, help="DataLoader workers of the textbook path")
+    parser.add_argument(
+        "--no-compile",
+        dest="compile",
+        action="store_false",
+        help="measure the fast path eager only (default: eager and torch.compile)",
+    )
+    parser.add_argument("--out", help="write the result as JSON here")
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    result = run_benchmark(
+        args.plain,
+        args.se,
+        device=args.device,
+        precision=args.precision,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        warmup=args.warmup,
+        repeats=args.repeats,
+        compile=args.compile,
+        num_workers=args.num_workers,
+    )
+    print(format_bench_table(result))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,70 @@
+"""The data a checkpoint was trained and validated on, rebuilt from its sidecar's recipe.
+
+The recipe names the dataset, the seed, the validation size and where validation images came from
+(``val_source``: CIFAR's test split or a hold-out of its training split), so evaluation and class profiles
+run on exactly the split the training run held out, never on images it trained on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from senet_lib.data.load import load_splits
+from senet_lib.data.loaders import DeviceLoader
+from senet_lib.data.splits import Splits
+
+__all__ = ["checkpoint_split_loader", "checkpoint_splits"]
+
+
+def checkpoint_splits(
+    meta: dict,
+    dataset: str | None = None,
+    data_dir: str | Path | None = None,
+    progress: bool = True,
+    **load_options,
+) -> Splits:
+    """The train/val splits a checkpoint was trained with: its recipe's dataset, seed and val size.
+
+    ``dataset`` replaces the recipe's (e.g. where the archive lives on this machine, or ``"cifar10"`` to evaluate
+    a CIFAR-10 model on the official test split); ``load_options`` go to :func:`senet_lib.data.load_splits`.
+    """
+    recipe = meta.get("recipe", {})
+    dataset = dataset or recipe.get("dataset")
+    if not dataset:
+        raise ValueError("the checkpoint's sidecar names no dataset (recipe.dataset); pass --dataset")
+    load_options.setdefault("val_source", recipe.get("val_source", "test"))
+    splits = load_splits(
+        dataset,
+        data_dir,
+        val_size=recipe.get("val_size", 5000),
+        seed=recipe.get("seed", 0),
+        progress=progress,
+        **load_options,
+    )
+    if list(splits.classes) != list(meta.get("classes", splits.classes)):
+        raise ValueError(
+            f"the dataset's classes {splits.classes[:4]}... differ from the checkpoint's "
+            f"{meta['classes'][:4]}...; pass the dataset the model was trained on"
+        )
+    return splits
+
+
+def checkpoint_split_loader(
+    meta: dict,
+    split: str = "val",
+    dataset: str | None = None,
+    data_dir: str | Path | None = None,
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+):
+    """An un-augmented loader over the split a checkpoint was trained with (its recipe's dataset, seed and val size)."""
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val'; got {split!r}")
+    splits = checkpoint_splits(meta, dataset, data_dir, progress)
+    norm = meta.get("normalization", {"mean": splits.mean, "std": splits.std})
+    return DeviceLoader(
+        getattr(splits, split), batch_size, device, train=False, mean=norm["mean"], std=norm["std"]
+    )

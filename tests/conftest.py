@@ -1,0 +1,51 @@
+"""Fixtures every test folder shares: the repository, the shipped models, the real and the tiny datasets.
+
+Test folders mirror the package: ``core/`` (se, models, complexity, checkpoint, runtime, layout), ``data/``,
+``training/``, ``analysis/``, ``course/``, ``cli/``, ``app/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from senet_lib.paths import REPO_ROOT, checkpoints_dir, find_named_dataset, samples_dir
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root (the folder that holds ``senet_lib/``)."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shipped_se_checkpoint() -> Path:
+    """The stem of the shipped SE-ResNet-20 checkpoint (``data/checkpoints/se_resnet20``)."""
+    return checkpoints_dir() / "se_resnet20"
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    """The shipped sample images (held-out CIFAR-10 validation images, 3 per class)."""
+    return samples_dir()
+
+
+@pytest.fixture(scope="session")
+def cifar10_jpeg() -> Path:
+    """The real CIFAR-10 training split (JPEG archive), found as every command finds it; skips when absent."""
+    path = find_named_dataset("cifar10-jpeg")
+    if path is None:
+        pytest.skip(
+            "the CIFAR-10 JPEG archive is not on senet_lib.paths.dataset_search_path() "
+            "(see ../shared/datasets/README.md, or set SENET_DATA)"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic_splits():
+    """The tiny generated dataset (10 classes, 32x32) the training tests use."""
+    from senet_lib.data import load_splits
+
+    return load_splits("synthetic", progress=False)

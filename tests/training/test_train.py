@@ -1,0 +1,257 @@
+"""The training loop: it learns, resumes bit-exactly, stops on NaN, and runs under torchrun (gloo, CPU)."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from senet_lib.checkpoint import load_model, read_meta
+from senet_lib.cli import main as senet
+from senet_lib.paths import REPO_ROOT
+from senet_lib.training.config import TrainConfig
+from senet_lib.training.loop import make_scheduler, train
+
+ROOT = REPO_ROOT
+
+
+def tiny_config(run_dir, **overrides) -> TrainConfig:
+    values = dict(
+        model="se_resnet20",
+        dataset="synthetic",
+        epochs=3,
+        batch_size=50,
+        lr=0.05,
+        schedule="cosine",
+        device="cpu",
+        run_dir=str(run_dir),
+        progress=False,
+        threads=1,
+        train_subset=200,
+    )
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def test_learns_the_synthetic_task_and_writes_the_run_dir(tmp_path):
+    seen = []  # what on_epoch hands a notebook's live plot, as it happens
+    summary = train(
+        tiny_config(tmp_path / "run", epochs=4, train_subset=0, lr=0.1, schedule="onecycle"),
+        on_epoch=seen.append,
+    )
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2, 3, 4]
+    assert seen == records
+    assert set(records[0]) >= {
+        "train_loss",
+        "train_acc",
+        "val_loss",
+        "val_acc",
+        "lr",
+        "images_per_s",
+        "seconds",
+    }
+    assert records[-1]["train_loss"] < records[0]["train_loss"]
+    assert summary["best_val_acc"] > 0.5  # chance is 0.1
+    for name in [
+        "config.json",
+        "summary.json",
+        "latest.safetensors",
+        "latest.json",
+        "best.safetensors",
+        "best.json",
+        "latest_state.pt",
+    ]:
+        assert (tmp_path / "run" / name).is_file(), name
+    meta = read_meta(tmp_path / "run" / "best")
+    assert meta["model"]["name"] == "se_resnet20" and len(meta["classes"]) == 10
+    assert meta["recipe"]["epochs"] == 4 and "mean" in meta["normalization"]
+    model = load_model(tmp_path / "run" / "best")
+    assert sum(p.numel() for p in model.parameters()) > 0
+
+
+@pytest.mark.parametrize(
+    ("precision", "compile"),
+    [("fp32", False), ("bf16", False), pytest.param("bf16", True, marks=pytest.mark.slow, id="bf16-compiled")],
+)
+def test_killed_run_resumes_to_identical_weights(tmp_path, precision, compile):
+    """An uninterrupted run and a run killed mid-epoch-3 then resumed end bit-identical on the CPU: in fp32, in
+    bf16 autocast, and compiled (the resumed process compiles the same graphs again)."""
+    config = {"precision": precision, "compile": compile}
+    train(tiny_config(tmp_path / "whole", **config))
+
+    def kill(epoch, step):
+        if epoch == 2 and step == 1:
+            raise KeyboardInterrupt("simulated kill")
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(tmp_path / "killed", **config), on_step=kill)
+    assert read_meta(tmp_path / "killed" / "latest")["metrics"]["epoch"] == 2
+    train(tiny_config(tmp_path / "killed", **config), resume=True)
+
+    whole = load_file(tmp_path / "whole" / "latest.safetensors")
+    resumed = load_file(tmp_path / "killed" / "latest.safetensors")
+    assert whole.keys() == resumed.keys()
+    for key in whole:
+        assert torch.equal(whole[key], resumed[key]), key
+    lines = (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+
+
+def test_resume_from_cli(tmp_path, capsys):
+    run_dir = tmp_path / "cli"
+
+    def kill(epoch, step):
+        if epoch == 1:
+            raise KeyboardInterrupt("simulated kill")
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(run_dir, epochs=2, train_subset=100), on_step=kill)
+    assert senet(["train", "--resume", str(run_dir), "--epochs", "5"]) == 2
+    assert "keeps its recipe" in capsys.readouterr().err
+    assert senet(["train", "--resume", str(run_dir), "--no-progress"]) == 0
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+
+
+def test_nan_loss_stops_with_epoch_and_step(tmp_path):
+    with pytest.raises(FloatingPointError, match=r"loss became NaN/inf at epoch (\d+), step (\d+)") as err:
+        train(tiny_config(tmp_path / "nan", lr=1e6, epochs=3, schedule="step"))
+    epoch = int(re.search(r"epoch (\d+)", str(err.value)).group(1))
+    finished = (tmp_path / "nan" / "metrics.jsonl").read_text().splitlines()
+    assert len(finished) == epoch - 1  # the diverged epoch wrote no metrics and no checkpoint
+
+
+def test_schedules_shape():
+    model = torch.nn.Linear(2, 2)
+    for schedule, check in [
+        ("step", lambda lrs: lrs[0] == 0.1 and abs(lrs[-1] - 0.001) < 1e-12),
+        ("cosine", lambda lrs: lrs[0] == 0.1 and lrs[-1] < 1e-3),
+        ("onecycle", lambda lrs: max(lrs) == pytest.approx(0.1) and lrs[0] < 0.01),
+    ]:
+        cfg = TrainConfig(epochs=4, lr=0.1, schedule=schedule)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        sched = make_scheduler(opt, cfg, steps_per_epoch=10)
+        lrs = []
+        for _ in range(40):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        assert check(lrs), (schedule, lrs[:3], lrs[-3:])
+    cfg = TrainConfig(epochs=4, lr=0.1, schedule="cosine", warmup_epochs=1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = make_scheduler(opt, cfg, steps_per_epoch=10)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.01)  # warm-up starts at lr / warmup_steps
+
+
+@pytest.mark.parametrize("total", [3, 4, 5, 7])
+def test_onecycle_on_a_handful_of_steps(total):
+    """A quick run (one epoch of a few batches) still gets a rise-then-fall one-cycle schedule."""
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    sched = make_scheduler(opt, TrainConfig(epochs=1, lr=0.1, schedule="onecycle"), steps_per_epoch=total)
+    lrs = []
+    for _ in range(total):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    peak = lrs.index(max(lrs))
+    assert 0 < peak < total - 1 and max(lrs) == pytest.approx(0.1) and lrs[-1] < lrs[0], lrs
+
+
+def test_onecycle_with_too_few_steps_says_so():
+    opt = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1)
+    with pytest.raises(
+        ValueError, match=r"at least 3 optimizer steps; this run has 2 \(1 epoch\(s\) x 2 batch"
+    ):
+        make_scheduler(opt, TrainConfig(epochs=1, lr=0.1, schedule="onecycle"), steps_per_epoch=2)
+
+
+def test_bad_config_is_rejected():
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        TrainConfig(schedule="linear").validate()
+    with pytest.raises(ValueError, match="unknown config keys"):
+        TrainConfig.from_dict({"epochz": 3})
+    with pytest.raises(ValueError, match="cuda"):
+        train(TrainConfig(device="cuda", dataset="synthetic")) if not torch.cuda.is_available() else None
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_match_single_process(tmp_path):
+    """DDP over 2 gloo processes on CPU: ranks end identical; close to one process with the same global batch.
+
+    The ranks' BatchNorm statistics come from their half of the batch (no SyncBatchNorm on CPU), so the
+    two runs are not bit-identical: we require the weights to agree to 5% relative L2 distance.
+    """
+    common = [
+        "--model",
+        "resnet20",
+        "--dataset",
+        "synthetic",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--train-subset",
+        "256",
+        "--lr",
+        "0.02",
+        "--schedule",
+        "cosine",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "senet_lib.train",
+            *common,
+            "--run-dir",
+            str(tmp_path / "ddp"),
+        ],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
+    summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
+    assert summary["world_size"] == 2
+    assert summary["rank_weight_max_abs_diff"] == 0.0
+    senet(["train", *common, "--run-dir", str(tmp_path / "single")])
+    ddp = load_file(tmp_path / "ddp" / "latest.safetensors")
+    single = load_file(tmp_path / "single" / "latest.safetensors")
+    weights = [k for k in ddp if ddp[k].is_floating_point() and "running" not in k]
+    flat_ddp = torch.cat([ddp[k].flatten() for k in weights])
+    flat_single = torch.cat([single[k].flatten() for k in weights])
+    start = load_model(tmp_path / "single" / "latest")  # only to be sure the files are loadable models
+    assert start is not None
+    rel = float((flat_ddp - flat_single).norm() / flat_single.norm())
+    assert rel < 0.05, rel
+
+
+@pytest.mark.slow
+def test_bf16_reaches_the_fp32_accuracy_on_real_images(tmp_path, cifar10_jpeg):
+    """A short run on 2,000 real CIFAR-10 images: bf16 autocast (the CPU fast path) ends within 3 points of fp32
+    on 1,000 held-out images (same seed, same data order; the difference is the number format alone)."""
+    results = {}
+    for precision in ("fp32", "bf16"):
+        summary = train(tiny_config(
+            tmp_path / precision, model="resnet20", dataset="cifar10-jpeg", val_source="holdout", val_size=1000,
+            train_subset=2000, epochs=4, batch_size=100, lr=0.1, schedule="onecycle", threads=0,
+            precision=precision))
+        assert summary["runtime"]["precision"] == precision
+        results[precision] = summary["final_val_acc"]
+    assert results["fp32"] > 0.35, results  # it learned something (chance: 0.10)
+    assert abs(results["bf16"] - results["fp32"]) <= 0.03, results
