@@ -1,6 +1,7 @@
 """Find the SE layers of any model and name them as the paper does (``SE_<stage>_<block>``).
 
-Works with our :class:`~senet_lib.se.SEBlock`, torchvision's ``SqueezeExcitation`` and timm's SE modules.
+Works with our :class:`~senet_lib.se.SEBlock` and :class:`~senet_lib.eca.ECABlock`, torchvision's
+``SqueezeExcitation`` and timm's SE modules.
 The excitation ``s`` (Eq. 3) is the output of an SE module's gate: :func:`gate_module` finds it, so a
 forward hook can read or replace ``s`` (see :mod:`senet_lib.analysis.excitation`).
 """
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 
 from torch import nn
 
+from senet_lib.eca import ECABlock
 from senet_lib.se import SEBlock
 
 __all__ = [
@@ -33,7 +35,11 @@ def _se_types() -> list[tuple[type, str]]:
     """Known SE module classes and the attribute holding their gate (the excitation's last op)."""
     from torchvision.ops import SqueezeExcitation
 
-    types: list[tuple[type, str]] = [(SEBlock, "gate"), (SqueezeExcitation, "scale_activation")]
+    types: list[tuple[type, str]] = [
+        (SEBlock, "gate"),
+        (ECABlock, "gate"),  # ECA-Net's successor of the SE block: same squeeze, gate and scale
+        (SqueezeExcitation, "scale_activation"),
+    ]
     for module_name, class_name, gate in [  # timm is optional and moves classes between versions
         ("timm.layers.squeeze_excite", "SEModule", "gate"),  # alias SqueezeExcite; seresnet*, ...
         ("timm.layers.squeeze_excite", "EffectiveSEModule", "gate"),

@@ -11,7 +11,12 @@ from typing import Any
 
 from torch import nn
 
-from senet_lib.models import resnet, resnet_cifar, wide_resnet  # noqa: F401  (importing registers their models)
+from senet_lib.models import (  # noqa: F401  (importing registers their models)
+    eca_resnet,
+    resnet,
+    resnet_cifar,
+    wide_resnet,
+)
 from senet_lib.models.common import PLACEMENTS, SE_OPTION_NAMES, SEOptions
 from senet_lib.models.registry import MODEL_REGISTRY, check_model_name, list_models, register_model
 
