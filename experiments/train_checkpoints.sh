@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Reproduce the shipped checkpoints in data/checkpoints/ (CPU: about 2 min per epoch per model, one thread each, on 2 cores).
-#   bash experiments/train_checkpoints.sh [EPOCHS] [DATASET]
+# Reproduce the shipped checkpoints in data/checkpoints/: train with the long recipe, then ship the final epoch.
+#   bash experiments/train_checkpoints.sh MODEL [MODEL ...]        e.g. resnet20 se_resnet20 (side by side)
+# Each model trains in runs/ship-MODEL (one torch thread each when several run side by side); an interrupted
+# run is continued with --resume. Then experiments/ship_run.sh copies its final weights, curves and evaluation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EPOCHS=${1:-30}
-DATASET=${2:-../shared/datasets/cifar10-jpeg-train.tar.gz}
 PY=${PY:-.venv/bin/python}
-for model in resnet20 se_resnet20; do
-  "$PY" -m senet_lib.train --model "$model" --dataset "$DATASET" --epochs "$EPOCHS" --batch-size 128 --lr 0.15 \
-      --schedule onecycle --weight-decay 5e-4 --nesterov --seed 0 --device auto --threads 1 \
-      --run-dir "runs/ckpt-$model" --no-progress &
+THREADS=$(( $# > 1 ? 1 : 0 ))
+for model in "$@"; do
+  run="runs/ship-$model"
+  if [ -f "$run/latest_state.pt" ]; then
+    "$PY" -m senet_lib.train --resume "$run" --no-progress &
+  else
+    "$PY" -m senet_lib.train --config experiments/recipes/cifar10_long.yaml --model "$model" --threads "$THREADS" \
+        --run-dir "$run" --no-progress &
+  fi
 done
 wait
-for model in resnet20 se_resnet20; do  # the final weights (not the best epoch: no tuning on val)
-  "$PY" -c "import sys; from senet_lib.checkpoint import load_model, read_meta, save_checkpoint
-save_checkpoint(sys.argv[2], load_model(sys.argv[1]), read_meta(sys.argv[1]))" "runs/ckpt-$model/latest" "data/checkpoints/$model"
-  case "$model" in se_*) "$PY" -m senet_lib profile "data/checkpoints/$model" --device cpu --no-progress ;; esac
-  "$PY" -m senet_lib evaluate "data/checkpoints/$model" --device cpu --out "data/checkpoints/$model.eval.json"
+for model in "$@"; do
+  bash experiments/ship_run.sh "runs/ship-$model" "$model"
 done
