@@ -4,8 +4,8 @@ import common
 import results
 import streamlit as st
 
-from senet_lib.analysis.figures import excitation_heatmap, excitation_vs_profiles, profile_distance_heatmap
-from senet_lib.analysis.profiles import profile_distances
+from senet_lib.analysis.figures import excitation_heatmap, excitation_vs_profiles, probe_heatmap
+from senet_lib.analysis.probe import probe_probabilities
 
 model = common.setup_page(
     "Excitations",
@@ -55,11 +55,8 @@ if image is not None and common.require_se(model):
             caption="Dotted: the class-mean excitations over the 5,000 validation images (sidecar); "
             "black: this image. No class chosen shows all ten.",
         )
-        names, distances = profile_distances(result.excitations, loaded.profiles)
+        names, probabilities = probe_probabilities(result.excitations, loaded.probes)
         common.show_figure(
-            profile_distance_heatmap(distances, names, loaded.classes),
-            f"nearest-class-by-depth-{stem}",
-            caption="RMS distance between this image's excitations and each class mean; the x marks "
-            "the nearest class in each layer. Where the class-specificity η² is low (Across "
-            "classes page), all class means are alike and the nearest one says little.",
+            probe_heatmap(probabilities, names, loaded.classes, result.predicted),
+            f"probe-by-depth-{stem}",
         )

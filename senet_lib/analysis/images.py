@@ -2,14 +2,15 @@
 
 :func:`decode_image` turns the bytes of an upload into an RGB PIL image or raises :class:`ImageInputError`
 whose message names the problem and the fix. Odd but valid files are repaired and the repair is noted:
-16-bit PNGs are scaled to 8 bits, transparency is composited on :data:`BACKGROUND`, CMYK is converted,
-animations give their first frame, EXIF-rotated photos are turned upright, large photos are downscaled
-while decoding. :func:`to_model_input` then resizes and normalises exactly as the model was trained.
+16-bit PNGs are scaled to 8 bits, transparency is composited on :data:`BACKGROUND`, CMYK and grayscale are
+converted, animations give their first frame, EXIF-rotated photos are turned upright, large photos are
+downscaled while decoding. :func:`to_model_input` then resizes and normalises exactly as the model was trained.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG", "WEBP": "WebP", "BMP": "
 _FORMAT_LIST = "PNG, JPEG, WebP, BMP or GIF"
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_GRAY_NOTES = {
+    "L": "grayscale: its one channel copied to red, green and blue",
+    "1": "black-and-white (1 bit): copied to red, green and blue",
+    "P": "palette colours looked up into RGB",
+}
 
 
 class ImageInputError(ValueError):
@@ -84,11 +90,12 @@ def _open(data: bytes, name: str) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we apply our own, lower limit
             return Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as err:
+    except Image.DecompressionBombError as err:  # PIL's text ("... DOS attack") is not for users
+        claimed = re.search(r"\((\d+) pixels\)", str(err))
+        size = f"{int(claimed[1]) / 1e6:,.0f} megapixels" if claimed else "more pixels than PIL decodes"
         raise ImageInputError(
-            f"{name} claims more pixels than PIL will decode ({err}); this is a decompression "
-            f"bomb or an enormous image. The limit here is {MAX_PIXELS / 1e6:.0f} megapixels: "
-            "downscale it and upload it again."
+            f"{name} claims {size}, over the limit of {MAX_PIXELS / 1e6:.0f} megapixels (a decompression "
+            f"bomb or an over-large image). Downscale it below {MAX_PIXELS / 1e6:.0f} megapixels and upload it again."
         ) from err
     except UnidentifiedImageError as err:
         raise ImageInputError(
@@ -157,6 +164,7 @@ def _to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
         if img.mode != "I" or values.max(initial=0) > 255:
             values = values / 257.0  # 65535 -> 255
             notes.append("16-bit image scaled to 8 bits")
+        notes.append(_GRAY_NOTES["L"])
         return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L").convert("RGB")
     if img.mode == "CMYK":
         notes.append("CMYK converted to RGB")
@@ -168,6 +176,10 @@ def _to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
             notes.append(f"transparent pixels composited on white {BACKGROUND}")
             return Image.alpha_composite(background, rgba).convert("RGB")
         return rgba.convert("RGB")
+    if img.mode in _GRAY_NOTES:
+        notes.append(_GRAY_NOTES[img.mode])
+    elif img.mode != "RGB":
+        notes.append(f"{img.mode} pixels converted to RGB")
     return img.convert("RGB")
 
 
@@ -236,9 +248,7 @@ def input_format(source) -> InputFormat:
     """An InputFormat; or one read from a checkpoint sidecar (meta dict); or a loaded model's (``.spec``)."""
     if isinstance(source, InputFormat):
         return source
-    if isinstance(
-        getattr(source, "input_format", None), InputFormat
-    ):  # e.g. senet_lib.analysis.inspection.LoadedModel
+    if isinstance(getattr(source, "input_format", None), InputFormat):  # e.g. a LoadedModel
         return source.input_format
     if isinstance(source, Mapping):
         return InputFormat.from_meta(source)
@@ -283,9 +293,7 @@ def to_display(x: torch.Tensor, spec) -> np.ndarray:
 
 def upscale(pixels: np.ndarray | torch.Tensor | Image.Image, factor: int) -> Image.Image:
     """Enlarge by an integer ``factor`` with nearest-neighbour, so each model pixel stays a visible square."""
-    if isinstance(pixels, torch.Tensor):
-        pixels = (
-            pixels.permute(1, 2, 0).numpy() if pixels.shape[0] == 3 else pixels.numpy()
-        )  # (3, H, W) -> (H, W, 3)
+    if isinstance(pixels, torch.Tensor):  # (3, H, W) -> (H, W, 3)
+        pixels = pixels.permute(1, 2, 0).numpy() if pixels.shape[0] == 3 else pixels.numpy()
     img = pixels if isinstance(pixels, Image.Image) else Image.fromarray(np.asarray(pixels, dtype=np.uint8))
     return img.resize((img.width * factor, img.height * factor), Image.Resampling.NEAREST)

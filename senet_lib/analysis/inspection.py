@@ -1,7 +1,7 @@
 """One image through a trained model: its prediction and the excitation of every SE layer, in one forward pass.
 
 :class:`LoadedModel` bundles what inspection needs besides the network: class names, the input format
-(resize, crop, normalisation) and the class-mean excitation profiles from the checkpoint's sidecar.
+(resize, crop, normalisation), the class-mean excitation profiles and the per-layer probes from the sidecar.
 :func:`inspect` runs the model once, recording the excitations ``s`` (Eq. 3); :func:`inspect` with
 ``overrides`` replaces chosen gates first (an intervention on Eq. 4) and records what follows.
 """
@@ -19,6 +19,7 @@ from torch import nn
 
 from senet_lib.analysis.excitation import GateOverride, override_gates, record_excitations
 from senet_lib.analysis.images import InputFormat
+from senet_lib.analysis.probe import LayerProbe, probes_from_json
 from senet_lib.analysis.profiles import ExcitationProfile, profiles_from_json
 from senet_lib.checkpoint import CheckpointError, load_model, load_model_from_bytes, read_meta
 from senet_lib.se_layers import find_se_layers
@@ -37,6 +38,7 @@ class LoadedModel:
     input_format: InputFormat
     profiles: dict[str, ExcitationProfile] = field(default_factory=dict)  # layer -> class means (K, C)
     meta: dict[str, Any] = field(default_factory=dict)  # the sidecar, if any
+    probes: dict[str, LayerProbe] = field(default_factory=dict)  # layer -> linear probe on s (K, C)
     cam_layer: str | None = None  # Grad-CAM layer name; None: the last stage `layerK`
     notice: str | None = None  # e.g. "random weights": shown next to every result
 
@@ -62,11 +64,11 @@ class LoadedModel:
         try:
             input_format = InputFormat.from_meta(meta, model)
             profiles = profiles_from_json(meta["class_profiles"]) if "class_profiles" in meta else {}
+            probes = probes_from_json(meta["excitation_probes"]) if "excitation_probes" in meta else {}
         except (ValueError, KeyError, TypeError) as err:
             raise CheckpointError(f"the sidecar of {label} cannot be used: {err}") from err
-        return cls(
-            model, meta["model"]["name"], label, [str(c) for c in classes], input_format, profiles, meta
-        )
+        name, classes = meta["model"]["name"], [str(c) for c in classes]
+        return cls(model, name, label, classes, input_format, profiles, meta, probes)
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:

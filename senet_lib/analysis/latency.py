@@ -4,7 +4,7 @@
 
 Per image: decode the file (:func:`senet_lib.analysis.images.decode_image`), resize and normalise, one forward pass
 recording every SE layer's excitation, then build the Excitations page's plotly figures (layers x channels
-heatmap, image vs class profiles, nearest class by depth) and serialise them to JSON as the app sends them.
+heatmap, image vs class profiles, the per-layer probes' classes) and serialise them to JSON as the app sends them.
 Prints the median per stage and the median and 90th percentile of the total. A benchmark, not a test.
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from senet_lib.analysis.figures import excitation_heatmap, excitation_vs_profiles, profile_distance_heatmap
+from senet_lib.analysis.figures import excitation_heatmap, excitation_vs_profiles, probe_heatmap
 from senet_lib.analysis.images import decode_image, to_model_input
 from senet_lib.analysis.inspection import LoadedModel, inspect
-from senet_lib.analysis.profiles import profile_distances
+from senet_lib.analysis.probe import probe_probabilities
 from senet_lib.runtime import resolve_device
 
 __all__ = ["STAGES", "TARGET_MS", "excitation_figures", "format_latency", "measure", "time_checkpoint"]
@@ -43,8 +43,9 @@ def excitation_figures(loaded: LoadedModel, result, image_label: str = "this ima
                 image_label,
             )
         )
-        layers, distances = profile_distances(result.excitations, loaded.profiles)
-        figures.append(profile_distance_heatmap(distances, layers, loaded.classes))
+    if loaded.probes:
+        layers, probabilities = probe_probabilities(result.excitations, loaded.probes)
+        figures.append(probe_heatmap(probabilities, layers, loaded.classes, result.predicted))
     return figures
 
 

@@ -4,12 +4,12 @@ how much of the excitations' variance the class explains (class specificity, eta
     python -m senet_lib profile data/checkpoints/se_resnet20     # stores them in the sidecar
 
 Per SE layer (paper names, e.g. SE_4_3): the (num_classes, C) class-mean excitations over the validation
-split, the images per class and eta^2; their JSON form in a checkpoint's sidecar; one image's distance to them.
+split, the images per class and eta^2, and their JSON form in a checkpoint's sidecar.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -27,7 +27,6 @@ __all__ = [
     "class_mean_profiles",
     "class_specificity",
     "profile_checkpoint",
-    "profile_distances",
     "profiles_from_json",
     "profiles_to_json",
 ]
@@ -132,25 +131,6 @@ def class_mean_profiles(
         name: ExcitationProfile(st.means.cpu(), st.counts.long().cpu(), st.specificity())
         for name, st in stats.items()
     }
-
-
-def profile_distances(
-    excitations: Mapping[str, torch.Tensor], profiles: Mapping[str, ExcitationProfile]
-) -> tuple[list[str], torch.Tensor]:
-    """``(layers, d)``: per SE layer present in both, the RMS distance d (L, K) between one image's
-    excitations (C,) and each class-mean profile (K, C): sqrt(mean_c (s_c - m_kc)^2). The smallest
-    entry of a row is the class the image is recalibrated like at that depth."""
-    layers = [name for name in excitations if name in profiles]
-    rows = []
-    for name in layers:
-        s, means = excitations[name].float().reshape(1, -1), profiles[name].means.float()  # (1, C), (K, C)
-        if means.shape[1] != s.shape[1]:
-            raise ValueError(
-                f"{name}: the image has {s.shape[1]} channels but the profile {means.shape[1]}; "
-                "use the profiles of the same model"
-            )
-        rows.append((means - s).pow(2).mean(1).sqrt())  # (K, C) -> (K,)
-    return layers, (torch.stack(rows) if rows else torch.empty(0, 0))
 
 
 def profiles_to_json(profiles: dict[str, ExcitationProfile], split: str) -> dict:

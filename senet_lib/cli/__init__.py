@@ -62,6 +62,11 @@ def commands() -> dict[str, Command]:
         "profile": _command(
             "checkpoints", "profile", "class-mean excitations of a checkpoint, into its sidecar"
         ),
+        "probe": _command(
+            "checkpoints",
+            "probe",
+            "a linear probe per SE layer (fit on train, scored on val), into the sidecar",
+        ),
         "latency": _command(
             "checkpoints", "latency", "dashboard time per image: upload bytes to excitation figures"
         ),
@@ -78,11 +83,11 @@ DEBUG_ENV = "SENET_DEBUG"
 def _user_error_message(error: BaseException) -> str | None:
     """One or two lines for an error the user can fix (bad input, missing file, full disk); None for a bug."""
     if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-        return (
-            f"the disk is full ({error}); free some space and run the command again "
-            "(a training run keeps its last finished epoch: continue it with --resume RUN_DIR)"
-        )
-    if isinstance(error, (ValueError, OSError)):
+        if error.strerror and error.strerror != os.strerror(errno.ENOSPC):  # says what was kept, what to do
+            return f"the disk is full: {error.strerror}"
+        where = f" while writing {error.filename}" if error.filename else ""
+        return f"the disk is full{where}; free some space and run the command again"
+    if isinstance(error, (ValueError, OSError, FloatingPointError)):  # FloatingPointError: training diverged
         return str(error) or type(error).__name__
     return None
 
@@ -113,10 +118,9 @@ def main(argv: list[str] | None = None, prog: str = "senet") -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        print(
-            f"\n{prog} {args.command}: interrupted (Ctrl-C). " + getattr(args, "interrupt_hint", ""),
-            file=sys.stderr,
-        )
+        hint = getattr(args, "interrupt_hint", "")  # a command may set it, as text or a function
+        hint = hint() if callable(hint) else hint
+        print(f"\n{prog} {args.command}: interrupted (Ctrl-C). {hint}", file=sys.stderr)
         return 130
     except Exception as error:
         message = _user_error_message(error)

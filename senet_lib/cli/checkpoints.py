@@ -1,4 +1,4 @@
-"""``senet evaluate``, ``senet profile`` and ``senet latency``: what a trained checkpoint does."""
+"""``senet evaluate``, ``senet profile``, ``senet probe`` and ``senet latency``: what a trained checkpoint does."""
 
 from __future__ import annotations
 
@@ -7,19 +7,21 @@ import json
 from pathlib import Path
 
 from senet_lib.analysis.latency import time_checkpoint
+from senet_lib.analysis.probe import probe_checkpoint
 from senet_lib.analysis.profiles import profile_checkpoint
 from senet_lib.paths import checkpoints_dir, samples_dir
 from senet_lib.training.evaluate import evaluate_checkpoint
 
 
-def _add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared by the commands that run a checkpoint over a split (evaluate, profile)."""
+def _add_checkpoint_arguments(parser: argparse.ArgumentParser, split: bool = True) -> None:
+    """Arguments shared by the commands that run a checkpoint over a split (evaluate, profile, probe)."""
     parser.add_argument("checkpoint", help="checkpoint stem or file (e.g. data/checkpoints/se_resnet20)")
     parser.add_argument("--dataset", help="dataset (default: the one in the checkpoint's recipe)")
     parser.add_argument(
         "--data-dir", default=None, help="data folder (default: $SENET_DATA or the repo's data/)"
     )
-    parser.add_argument("--split", default="val", choices=["train", "val"])
+    if split:  # probe uses both: it fits on train and reports on val
+        parser.add_argument("--split", default="val", choices=["train", "val"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--no-progress", action="store_true")
@@ -70,6 +72,37 @@ def run_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_probe(parser: argparse.ArgumentParser) -> None:
+    _add_checkpoint_arguments(parser, split=False)
+
+
+def run_probe(args: argparse.Namespace) -> int:
+    record = probe_checkpoint(
+        args.checkpoint, args.dataset, args.data_dir, args.device, args.batch_size, not args.no_progress
+    )
+    print(f"{'layer':<10} {'train acc':>9} {'val acc':>8} {'agrees with the network':>24}")
+    for name, layer in record["layers"].items():
+        print(
+            f"{name:<10} {layer['train_accuracy']:>9.3f} {layer['accuracy']:>8.3f} {layer['agreement']:>24.3f}"
+        )
+    print(f"network val accuracy {record['network_accuracy']:.4f}")
+    print(f"stored under 'excitation_probes' in {args.checkpoint}'s sidecar")
+    return 0
+
+
+def _at_least(minimum: int):
+    """An argparse type: a whole number >= ``minimum`` (argparse then names the flag in its error)."""
+
+    def parse(text: str) -> int:
+        value = int(text)  # a ValueError: argparse says "invalid whole number value"
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}; got {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
 def add_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint",
@@ -79,11 +112,13 @@ def add_latency(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--images", type=Path, default=samples_dir(), help="folder of images to time (default: data/samples)"
     )
-    parser.add_argument("-n", type=int, default=30, help="number of images (cycled if the folder has fewer)")
+    parser.add_argument(
+        "-n", type=_at_least(1), default=30, help="number of images (cycled if the folder has fewer)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
     parser.add_argument(
         "--threads",
-        type=int,
+        type=_at_least(0),
         default=1,
         help="torch CPU threads (default 1, as the dashboard runs; 0: torch's own choice)",
     )

@@ -1,5 +1,5 @@
 """senet_lib.inspection (one forward pass: prediction + excitations, interventions), export.figure_csv,
-viz.profile_distance_heatmap and the latency benchmark."""
+and the latency benchmark."""
 
 import csv
 import io
@@ -16,11 +16,9 @@ from senet_lib.analysis.figures import (
     excitation_distribution,
     excitation_heatmap,
     prediction_bars,
-    profile_distance_heatmap,
 )
 from senet_lib.analysis.images import InputFormat, load_image, to_model_input
 from senet_lib.analysis.inspection import Inspection, LoadedModel, excitations_by_class, inspect
-from senet_lib.analysis.profiles import ExcitationProfile, profile_distances
 from senet_lib.checkpoint import CheckpointError
 from senet_lib.models import create_model
 from senet_lib.paths import REPO_ROOT, checkpoints_dir, samples_dir
@@ -96,42 +94,12 @@ def test_top_k_ties_follow_class_order():
 def test_shipped_checkpoint_prediction_matches_the_model(tmp_path):
     loaded = LoadedModel.from_checkpoint(checkpoints_dir() / "se_resnet20")
     assert loaded.label == "se_resnet20" and loaded.classes[3] == "cat" and loaded.input_format.size == 32
-    assert set(loaded.profiles) == set(loaded.se_layers)
+    assert set(loaded.profiles) == set(loaded.se_layers) == set(loaded.probes)
     image = load_image((SAMPLES / "ship_1.jpg").read_bytes())
     x = to_model_input(image, loaded.input_format)
     result = inspect(loaded, x)
     with torch.no_grad():
         assert result.predicted == int(loaded.model(x).argmax())
-
-
-def test_profile_distances_find_the_class_an_image_is_recalibrated_like():
-    means = torch.tensor([[0.1, 0.9, 0.5], [0.8, 0.2, 0.5]])  # (K=2, C=3)
-    profiles = {
-        "SE_2_1": ExcitationProfile(means, torch.tensor([5, 5]), 0.3),
-        "SE_3_1": ExcitationProfile(means.flip(0), torch.tensor([5, 5]), 0.6),
-    }
-    s = {
-        "SE_2_1": torch.tensor([0.1, 0.9, 0.5]),
-        "SE_3_1": torch.tensor([0.1, 0.9, 0.5]),
-        "SE_4_1": torch.ones(4),
-    }
-    layers, d = profile_distances(s, profiles)
-    assert layers == ["SE_2_1", "SE_3_1"]  # SE_4_1 has no profile
-    expected = torch.tensor([[0.0, ((0.49 + 0.49) / 3) ** 0.5], [((0.49 + 0.49) / 3) ** 0.5, 0.0]])
-    torch.testing.assert_close(d, expected)
-    with pytest.raises(ValueError, match="channels"):
-        profile_distances({"SE_2_1": torch.ones(5)}, profiles)
-
-
-def test_profile_distance_heatmap_marks_the_nearest_class():
-    d = torch.tensor([[0.3, 0.1, 0.2], [0.05, 0.4, 0.3]])
-    fig = profile_distance_heatmap(d, ["SE_2_1", "SE_3_1"], ["cat", "dog", "ship"])
-    heat, marks = fig.data
-    assert isinstance(heat, go.Heatmap) and np.asarray(heat.z).shape == (2, 3)
-    assert list(marks.x) == ["dog", "cat"] and list(marks.y) == ["SE_2_1", "SE_3_1"]
-    assert "layer" in heat.hovertemplate and "class" in heat.hovertemplate
-    with pytest.raises(ValueError, match="layers"):
-        profile_distance_heatmap(d, ["SE_2_1"], ["cat", "dog", "ship"])
 
 
 def test_excitations_by_class(se_model):
@@ -184,7 +152,7 @@ def test_latency_benchmark_measures_every_stage(capsys):
     figures = latency.excitation_figures(
         loaded, inspect(loaded, to_model_input(load_image(files[0].read_bytes()), loaded.input_format))
     )
-    assert len(figures) == 3  # heatmap, image vs class means, nearest class by depth
+    assert len(figures) == 3  # heatmap, image vs class means, the probes' classes by depth
     from senet_lib.cli import main
 
     assert main(["latency", "-n", "2"]) == 0

@@ -1,4 +1,5 @@
-"""Figures of excitations: per layer and channel, per class (paper Fig. 6-7), by depth, one image vs the classes."""
+"""Figures of excitations: per layer and channel, per class (paper Fig. 6-7), by depth, one image vs the classes,
+and the difference between two sets of excitations."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ __all__ = [
     "excitation_vs_profiles",
     "specificity_by_depth",
     "excitation_distribution",
-    "profile_distance_heatmap",
+    "excitation_difference_heatmap",
+    "difference_by_depth",
 ]
 
 
@@ -63,6 +65,36 @@ def gate_attribution_heatmap(
 ) -> go.Figure:
     """Layers x channels heatmap of gate attributions for one image: dict layer -> (C,), diverging colours."""
     return _layer_channel_heatmap(attributions, "attribution", title, signed=True)
+
+
+def excitation_difference_heatmap(
+    difference: Mapping, title: str = "Difference of excitations, per SE layer"
+) -> go.Figure:
+    """Layers x channels heatmap of a signed excitation difference (e.g. image A - image B, or after - before
+    an intervention): dict layer -> (C,); red where the first is larger, blue where smaller, white equal."""
+    return _layer_channel_heatmap(difference, "difference", title, signed=True)
+
+
+def difference_by_depth(
+    rms: Mapping, title: str = "How far apart the excitations are, by depth"
+) -> go.Figure:
+    """RMS difference per SE layer in depth order: dict layer -> float (e.g. contrast.rms_by_layer)."""
+    if not rms:
+        raise ValueError("no layers given; pass a dict layer name -> RMS difference")
+    fig = go.Figure(
+        go.Scatter(
+            x=list(rms),
+            y=[float(v) for v in rms.values()],
+            mode="lines+markers",
+            name="RMS difference",
+            line=dict(color=_COLORS[0]),
+            hovertemplate="layer %{x}<br>RMS difference %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, xaxis_title="SE layer (depth)", yaxis_title="RMS difference of s")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(rangemode="tozero")
+    return fig
 
 
 def _check_classes(means: np.ndarray, classes: Sequence[str]) -> list[str]:
@@ -253,43 +285,4 @@ def excitation_distribution(per_class: Mapping, layer_name: str, show_all: bool 
         xaxis_title="channel",
         yaxis_title="excitation (mean ± std)",
     )
-    return fig
-
-
-def profile_distance_heatmap(
-    distances,
-    layers: Sequence[str],
-    classes: Sequence[str],
-    title: str = "Which class does this image look like, layer by layer?",
-) -> go.Figure:
-    """SE layers x classes heatmap of the distance (L, K) between one image's excitations and each class-mean
-    profile (e.g. :func:`senet_lib.analysis.profiles.profile_distances`); near = bright, the nearest class is marked."""
-    d = _np(distances, 2, "distances (layers, classes)")
-    if d.shape != (len(layers), len(classes)):
-        raise ValueError(f"distances are {d.shape} but got {len(layers)} layers and {len(classes)} classes")
-    names = [str(c) for c in classes]
-    nearest = d.argmin(1)  # (L,)
-    fig = go.Figure(
-        go.Heatmap(
-            z=d,
-            x=names,
-            y=list(layers),
-            colorscale="Viridis_r",
-            colorbar=dict(title="RMS distance"),
-            hovertemplate="layer %{y}<br>class %{x}<br>RMS distance to the class mean %{z:.4f}<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[names[k] for k in nearest],
-            y=list(layers),
-            mode="markers",
-            name="nearest class",
-            marker=dict(symbol="x", size=10, color="red"),
-            hovertemplate="layer %{y}<br>nearest class %{x}<extra></extra>",
-        )
-    )
-    fig.update_layout(title=title, xaxis_title="class", yaxis_title="SE layer (depth)", showlegend=False)
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(type="category")
     return fig

@@ -1,0 +1,117 @@
+"""Does this checkpoint reproduce the paper's findings? Each verdict computed from the checkpoint's own numbers.
+
+Three findings of Hu et al. (TPAMI 2019) that a trained SE network and its plain twin can check:
+
+1. **Accuracy** (Table 5, CIFAR-10): SE lowers the error of the same network trained the same way, e.g.
+   ResNet-110 6.37% -> 5.21%, ResNet-164 5.46% -> 4.39%.
+2. **Cost** (Sec. 4): a small price: SE-ResNet-50 has about 10% more parameters than ResNet-50 (28.1M vs 25.6M).
+3. **Depth** (Sec. 7.2, Fig. 6): early SE layers excite channels alike for every class; deeper ones become
+   class-specific. Measured by eta^2 (the share of excitation variance the class explains) per layer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from senet_lib.analysis.evaluation import EvalReport, accuracy_difference
+
+__all__ = [
+    "PAPER_CIFAR10_ERRORS",
+    "Finding",
+    "accuracy_finding",
+    "cost_finding",
+    "depth_finding",
+    "summary",
+]
+
+#: Paper Table 5, CIFAR-10 top-1 error (%): network -> (plain, SE).
+PAPER_CIFAR10_ERRORS = {"ResNet-110": (6.37, 5.21), "ResNet-164": (5.46, 4.39)}
+#: Paper Sec. 4: SE-ResNet-50's extra parameters over ResNet-50 (28.1M / 25.6M - 1), in percent.
+PAPER_PARAM_OVERHEAD_PCT = 100 * (28.1 / 25.6 - 1)
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One paper claim, this checkpoint's verdict on it and the numbers behind the verdict."""
+
+    claim: str
+    verdict: str  # REPRODUCED, NOT_REPRODUCED or INCONCLUSIVE
+    evidence: str
+
+
+def accuracy_finding(se: EvalReport, plain: EvalReport, se_name: str, plain_name: str) -> Finding:
+    """SE vs plain accuracy on the same split: reproduced only when SE is better beyond the noise of one run."""
+    diff, half = accuracy_difference(se, plain)
+    paper = "; ".join(f"{net} {p:.2f}% -> {s:.2f}%" for net, (p, s) in PAPER_CIFAR10_ERRORS.items())
+    evidence = (
+        f"{se_name} {se.accuracy:.2%} vs {plain_name} {plain.accuracy:.2%} on {se.count:,} validation images: "
+        f"{100 * diff:+.2f} points, with a 95% noise band of ±{100 * half:.2f} points for one run each. "
+        f"The paper's CIFAR-10 error: {paper}."
+    )
+    if diff > half:
+        verdict = REPRODUCED
+    elif diff < -half:
+        verdict = NOT_REPRODUCED
+    else:
+        verdict = INCONCLUSIVE
+        evidence += " The difference here is within the noise: more seeds or a deeper network would tell."
+    return Finding("SE improves accuracy over the same network without SE", verdict, evidence)
+
+
+def cost_finding(se_params: int, plain_params: int, se_name: str, plain_name: str) -> Finding:
+    """The parameters SE adds, against the paper's ~10% for ResNet-50: reproduced when at most about as much."""
+    overhead = 100 * (se_params / plain_params - 1)
+    verdict = REPRODUCED if overhead <= 1.5 * PAPER_PARAM_OVERHEAD_PCT else NOT_REPRODUCED
+    evidence = (
+        f"{se_name} has {se_params:,} parameters, {plain_name} {plain_params:,}: {overhead:+.1f}% "
+        f"(paper: SE-ResNet-50 {PAPER_PARAM_OVERHEAD_PCT:+.1f}% over ResNet-50)."
+    )
+    return Finding("SE adds few parameters", verdict, evidence)
+
+
+def _stage(layer: str) -> str | None:
+    match = re.fullmatch(r"SE_(\d+)_\d+", layer)
+    return match[1] if match else None
+
+
+def depth_finding(specificity: Mapping[str, float]) -> Finding:
+    """eta^2 of the last stage's SE layers against the first stage's (thirds of the layers when names carry
+    no stage): reproduced when the deeper layers are more class-specific."""
+    layers = list(specificity)
+    if len(layers) < 2:
+        return Finding("Excitations grow class-specific with depth", INCONCLUSIVE, "fewer than 2 SE layers")
+    stages = [_stage(name) for name in layers]
+    if None not in stages and len(set(stages)) > 1:
+        first = [n for n, s in zip(layers, stages) if s == stages[0]]
+        last = [n for n, s in zip(layers, stages) if s == stages[-1]]
+    else:
+        third = max(1, len(layers) // 3)
+        first, last = layers[:third], layers[-third:]
+    early = sum(specificity[n] for n in first) / len(first)
+    late = sum(specificity[n] for n in last) / len(last)
+    values = [specificity[n] for n in layers]
+    rising = sum(b > a for a, b in zip(values, values[1:]))
+    evidence = (
+        f"mean η² {early:.2f} in the first stage ({first[0]}–{first[-1]}) vs {late:.2f} in the last "
+        f"({last[0]}–{last[-1]}); η² rises in {rising} of the {len(values) - 1} steps from one SE layer "
+        "to the next."
+    )
+    verdict = REPRODUCED if late > early else NOT_REPRODUCED
+    return Finding("Excitations grow class-specific with depth", verdict, evidence)
+
+
+def summary(findings: list[Finding]) -> str:
+    """One sentence: how many of the findings checked this checkpoint reproduces, and which."""
+    if not findings:
+        return "No finding of the paper can be checked with what this checkpoint ships."
+    done = [f.claim.lower() for f in findings if f.verdict == REPRODUCED]
+    open_ = [f"{f.claim.lower()} ({f.verdict})" for f in findings if f.verdict != REPRODUCED]
+    text = f"This checkpoint reproduces {len(done)} of the {len(findings)} paper findings checked here"
+    if done:
+        text += ": " + "; ".join(done)
+    if open_:
+        text += ". Not reproduced or open: " + "; ".join(open_)
+    return text + "."
