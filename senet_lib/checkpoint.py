@@ -1,4 +1,4 @@
-"""Checkpoints: safetensors weights + a JSON sidecar, written atomically; and exact-resume training state.
+"""Checkpoints: safetensors weights + a JSON sidecar, written as a pair a kill cannot split; and training state.
 
 A checkpoint named ``best`` is two files side by side:
 
@@ -7,14 +7,17 @@ A checkpoint named ``best`` is two files side by side:
   for :func:`senet_lib.models.create_model`, plus whatever else the caller puts in ``meta`` (classes,
   normalisation mean/std, recipe, metrics, data description, class excitation profiles, ...).
 
-Training state (optimizer, scheduler, RNG, loader position) is a separate ``torch.save`` file, read back
-with ``weights_only=True`` so that opening it cannot run code.
+The sidecar's ``checkpoint`` record holds the sha256 of the weights and of what rebuilds the model (model spec,
+classes, normalisation): an edit of either, or a sidecar without the record, is refused. Training state
+(optimizer, scheduler, RNG, loader position) is a separate ``torch.save`` file, read back with
+``weights_only=True`` so that opening it cannot run code.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,18 @@ import torch
 from torch import nn
 
 from senet_lib.files import atomic_write
+from senet_lib.sidecar import (
+    SIDECAR_SUFFIX,
+    WEIGHTS_SUFFIX,
+    CheckpointError,
+    checkpoint_paths,
+    make_record,
+    read_meta,
+    read_sidecar,
+    sha256,
+    strict_json,
+    update_meta,
+)
 
 __all__ = [
     "CheckpointError",
@@ -40,58 +55,39 @@ __all__ = [
     "update_meta",
 ]
 
-FORMAT_VERSION = 1
-WEIGHTS_SUFFIX = ".safetensors"
-SIDECAR_SUFFIX = ".json"
-DEFAULT_NAME = "model"  # the checkpoint's name when save_checkpoint is given a directory
+
+def _pending(weights_path: Path) -> Path:
+    """Where new weights wait until their sidecar is written (the pair's commit point)."""
+    return weights_path.with_name(f".{weights_path.name}.pending")
 
 
-class CheckpointError(ValueError):
-    """A checkpoint file exists but cannot be used; the message says what is wrong and what to do."""
-
-
-def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
-    """``(weights, sidecar)`` for a stem (``runs/x/best``), either file of the pair, or a directory."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / DEFAULT_NAME
-    elif path.suffix in (WEIGHTS_SUFFIX, SIDECAR_SUFFIX):
-        path = path.with_suffix("")
-    return path.with_name(path.name + WEIGHTS_SUFFIX), path.with_name(path.name + SIDECAR_SUFFIX)
-
-
-def _json_default(value: Any) -> Any:
-    """Make tensors, numpy values and paths JSON-able (called by json.dumps for unknown types)."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().tolist()
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "tolist"):  # numpy arrays and scalars
-        return value.tolist()
-    raise TypeError(
-        f"checkpoint meta holds a {type(value).__name__}, which JSON cannot store; "
-        "convert it to numbers, strings, lists or dicts"
-    )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _settle(weights_path: Path, sidecar_path: Path) -> None:
+    """Finish a save killed after its sidecar was written: move its pending weights into place."""
+    pending = _pending(weights_path)
+    if not pending.is_file():
+        return
+    try:
+        record = json.loads(sidecar_path.read_text()).get("checkpoint", {})
+    except (OSError, ValueError, AttributeError):
+        record = {}
+    if isinstance(record, dict) and record.get("weights_sha256") == sha256(pending.read_bytes()):
+        os.replace(pending, weights_path)
+    else:  # written before a kill, never committed
+        pending.unlink()
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) -> Path:
-    """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (``meta``), each atomically; return the weights path.
+    """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (``meta``) as a pair; return the weights path.
 
-    ``meta["model"]`` should be ``{"name": ..., **kwargs}`` (e.g. ``model.spec``) so :func:`load_model` can rebuild it.
+    ``meta["model"]`` should be ``{"name": ..., **kwargs}`` (e.g. ``model.spec``) so :func:`load_model` can rebuild
+    it. The weights go to a pending file, the sidecar is replaced (the commit), then the weights: readers see
+    the old pair or the new one, even after a kill.
     """
     if not isinstance(meta, dict):
         raise TypeError(f"meta must be a dict of JSON-able values; got {type(meta).__name__}")
     if "checkpoint" in meta:
         raise ValueError("meta key 'checkpoint' is reserved for the file format record; rename it")
-    text = json.dumps(meta, default=_json_default, indent=2)  # fail before touching any file
+    data = strict_json(meta)  # fail before touching any file
     weights_path, sidecar_path = checkpoint_paths(path)
     # private copies: contiguous, on the CPU, no storage shared between entries (safetensors refuses sharing)
     tensors = {
@@ -99,98 +95,63 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict[str, Any]) ->
         for k, v in model.state_dict().items()
         if isinstance(v, torch.Tensor)
     }
-    atomic_write(
-        weights_path, lambda tmp: safetensors.torch.save_file(tensors, str(tmp), metadata={"format": "pt"})
-    )
-    record = {
-        "format_version": FORMAT_VERSION,
-        "weights_file": weights_path.name,
-        "weights_sha256": _sha256(weights_path),
-    }
-    sidecar = json.dumps({"checkpoint": record, **json.loads(text)}, indent=2)
+    weights = safetensors.torch.save(tensors, metadata={"format": "pt"})
+    _settle(weights_path, sidecar_path)
+    pending = atomic_write(_pending(weights_path), lambda tmp: tmp.write_bytes(weights))
+    record = make_record(weights_path, weights, data)
+    sidecar = json.dumps({"checkpoint": record, **data}, indent=2)
     atomic_write(sidecar_path, lambda tmp: tmp.write_text(sidecar + "\n"))
+    os.replace(pending, weights_path)
     return weights_path
 
 
-def _read_sidecar(path: str | Path) -> dict[str, Any]:
-    """The whole sidecar (format record included), with clear errors when it is missing or not JSON."""
-    weights_path, sidecar_path = checkpoint_paths(path)
-    if not sidecar_path.is_file():
-        raise FileNotFoundError(
-            f"checkpoint sidecar {sidecar_path} is missing; it holds the model name and options "
-            f'(e.g. {{"model": {{"name": "se_resnet20", "num_classes": 10}}}}) needed to use {weights_path.name}. '
-            "Re-save with senet_lib.checkpoint.save_checkpoint, or write that JSON file by hand"
-        )
-    try:
-        meta = json.loads(sidecar_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(
-            f"checkpoint sidecar {sidecar_path} is not valid JSON ({err}); "
-            "restore it or re-save the checkpoint with save_checkpoint"
-        ) from err
-    if not isinstance(meta, dict):
-        raise CheckpointError(
-            f"checkpoint sidecar {sidecar_path} must hold a JSON object; it holds a {type(meta).__name__}"
-        )
-    return meta
-
-
-def read_meta(path: str | Path) -> dict[str, Any]:
-    """The sidecar's ``meta`` dict of a checkpoint (cheap: the weights are not read)."""
-    meta = _read_sidecar(path)
-    meta.pop("checkpoint", None)
-    return meta
-
-
-def update_meta(path: str | Path, changes: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``changes`` into a checkpoint's sidecar (atomically; the weights stay untouched); return the new meta."""
-    _, sidecar_path = checkpoint_paths(path)
-    full = _read_sidecar(path)
-    full.update(json.loads(json.dumps(changes, default=_json_default)))
-    text = json.dumps(full, indent=2) + "\n"
-    atomic_write(sidecar_path, lambda tmp: tmp.write_text(text))
-    full.pop("checkpoint", None)
-    return full
-
-
-def _verify_hash(weights_path: Path, sidecar_path: Path, record: Any) -> None:
-    """Check that the sidecar was written for these weights (a save interrupted between the two files)."""
-    expected = record.get("weights_sha256") if isinstance(record, dict) else None
-    if expected and expected != _sha256(weights_path):
-        raise CheckpointError(
-            f"{weights_path.name} does not match its sidecar {sidecar_path.name} (sha256 differs): "
-            "one of the two files was replaced or a save was interrupted; re-save the checkpoint"
-        )
+def _committed_weights(weights_path: Path, expected: str) -> bytes:
+    """The weights the sidecar vouches for: the file, or the pending file of a save killed after its sidecar
+    (else the file's bytes, for the caller to say what is wrong with them)."""
+    found = b""
+    for candidate in (weights_path, _pending(weights_path), weights_path):  # a writer may be moving pending
+        try:
+            data = candidate.read_bytes()
+        except FileNotFoundError:
+            continue
+        if sha256(data) == expected:
+            return data
+        found = found or data
+    return found
 
 
 def load_checkpoint(
     path: str | Path, device: str | torch.device = "cpu"
 ) -> tuple[dict[str, torch.Tensor], dict]:
     """``(state_dict, meta)`` of a checkpoint written by :func:`save_checkpoint` (stem or either file)."""
-    weights_path, sidecar_path = checkpoint_paths(path)
-    if not weights_path.is_file():
+    weights_path, _ = checkpoint_paths(path)
+    meta = read_sidecar(weights_path)
+    if not weights_path.is_file() and not _pending(weights_path).is_file():
         raise FileNotFoundError(
             f"checkpoint weights {weights_path} not found; pass the checkpoint's stem "
             "(runs/<run>/best), its .safetensors file or its .json sidecar"
         )
-    meta = _read_sidecar(weights_path)
-    record = meta.pop("checkpoint", None)
+    expected = meta.pop("checkpoint")["weights_sha256"]
+    data = _committed_weights(weights_path, expected)
     try:
-        state_dict = safetensors.torch.load_file(str(weights_path), device=str(device))
-    except (safetensors.SafetensorError, OSError, ValueError) as err:
+        state_dict = safetensors.torch.load(data)
+    except Exception as err:  # safetensors raises its own error types for a foreign or truncated file
         raise CheckpointError(
-            f"{weights_path} is not a readable safetensors file ({err}).{_pickle_hint(weights_path)} It should hold "
+            f"{weights_path} is not a readable safetensors file ({err}).{_pickle_hint(data)} It should hold "
             "the weights written by save_checkpoint (safetensors format, never a pickle); it may be truncated or "
             "a .pt file renamed. Re-save the checkpoint"
         ) from err
-    _verify_hash(weights_path, sidecar_path, record)
-    return state_dict, meta
+    if sha256(data) != expected:
+        raise CheckpointError(
+            f"{weights_path.name} does not match its sidecar (sha256 differs): one of the two files was "
+            "replaced or a save was interrupted; re-save the checkpoint"
+        )
+    return {k: v.to(device) for k, v in state_dict.items()}, meta
 
 
-def _pickle_hint(weights_path: Path) -> str:
-    """A sentence when the file starts like a torch.save file (zip archive or raw pickle), else ''."""
-    with open(weights_path, "rb") as fh:
-        head = fh.read(4)
+def _pickle_hint(data: bytes) -> str:
+    """A sentence when the bytes start like a torch.save file (zip archive or raw pickle), else ''."""
+    head = data[:4]
     if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
         return (
             " It starts like a PyTorch pickle (torch.save): such files can run code when opened, so they are "
@@ -243,8 +204,13 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Modul
 
 
 def save_training_state(path: str | Path, state: dict[str, Any]) -> Path:
-    """Write the resume state (tensors, state dicts, plain values) with ``torch.save``, atomically."""
-    return atomic_write(path, lambda tmp: torch.save(state, tmp))
+    """Write the resume state (tensors, state dicts, plain values) with ``torch.save``, atomically.
+
+    Serialised in memory first, so a full disk is a plain ``OSError`` (ENOSPC), not torch's zip-writer error.
+    """
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(buffer.getbuffer()))
 
 
 def load_training_state(path: str | Path, map_location: str | torch.device | None = "cpu") -> dict[str, Any]:

@@ -23,6 +23,7 @@ from PIL import Image
 
 from senet_lib.checkpoint import save_checkpoint
 from senet_lib.models import create_model
+from senet_lib.sidecar import make_record
 
 
 def _save(img: Image.Image, fmt: str, **options) -> bytes:
@@ -221,6 +222,15 @@ def edited(sidecar: bytes, change) -> bytes:
     return json.dumps(record).encode()
 
 
+def sealed(weights: bytes, sidecar: bytes, change=lambda meta: None) -> bytes:
+    """The sidecar after ``change``, with a record vouching for it and ``weights``: what a tool saving a wrong
+    model spec would write (the checksums cannot catch it; the model rebuilt from it must)."""
+    meta = json.loads(sidecar)
+    change(meta)
+    meta.pop("checkpoint", None)
+    return json.dumps({"checkpoint": make_record(Path("x.safetensors"), weights, meta), **meta}).encode()
+
+
 #: name -> (pairs -> (weights, sidecar) that are not what they claim, what the error must say)
 CHECKPOINT_CASES = {
     "random bytes named .safetensors": (
@@ -235,16 +245,27 @@ CHECKPOINT_CASES = {
         "sha256 differs",
     ),
     "sidecar naming another architecture": (
-        lambda p: (p["se"][0], edited(p["plain"][1], lambda r: r.pop("checkpoint"))),
+        lambda p: (p["se"][0], sealed(p["se"][0], p["plain"][1])),
         "do not fit model 'resnet20'",
     ),
     "sidecar naming an unknown model": (
-        lambda p: (p["se"][0], edited(p["se"][1], lambda r: r["model"].update(name="se_resnet21"))),
+        lambda p: (
+            p["se"][0],
+            sealed(p["se"][0], p["se"][1], lambda r: r["model"].update(name="se_resnet21")),
+        ),
         "does not describe a model",
     ),
     "sidecar that is not JSON": (lambda p: (p["se"][0], b"\x00\x01not json"), "not valid JSON"),
     "sidecar without a model spec": (
-        lambda p: (p["se"][0], edited(p["se"][1], lambda r: r.pop("model"))),
+        lambda p: (p["se"][0], sealed(p["se"][0], p["se"][1], lambda r: r.pop("model"))),
         "lacks the model spec",
+    ),
+    "sidecar whose model spec was edited": (
+        lambda p: (p["se"][0], edited(p["se"][1], lambda r: r["model"].update(gate="tanh"))),
+        "were changed after the checkpoint was saved",
+    ),
+    "sidecar without its checkpoint record": (
+        lambda p: (p["se"][0], edited(p["se"][1], lambda r: r.pop("checkpoint"))),
+        'no valid "checkpoint" record',
     ),
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 import types
 
@@ -11,7 +13,6 @@ import safetensors.torch
 import torch
 from torch import nn
 
-import senet_lib.checkpoint as checkpoint_module
 from senet_lib.checkpoint import (
     CheckpointError,
     checkpoint_paths,
@@ -21,6 +22,7 @@ from senet_lib.checkpoint import (
     read_meta,
     save_checkpoint,
     save_training_state,
+    update_meta,
 )
 from senet_lib.data import DeviceLoader, make_synthetic
 
@@ -106,16 +108,99 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     save_checkpoint(tmp_path / "ck", model, {"model": model.spec})
     before = (tmp_path / "ck.safetensors").read_bytes()
 
-    def half_write(tensors, filename, metadata=None):
-        with open(filename, "wb") as fh:
-            fh.write(b"partial")
-        raise OSError("disk full")
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(checkpoint_module.safetensors.torch, "save_file", half_write)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
         save_checkpoint(tmp_path / "ck", _trained_tiny(seed=1), {"model": model.spec})
     assert (tmp_path / "ck.safetensors").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.json", "ck.safetensors"]
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs."""
+
+
+@pytest.mark.parametrize("kill_at", [1, 2, 3, 4])
+def test_a_kill_anywhere_in_a_save_leaves_a_loadable_pair(tmp_path, monkeypatch, kill_at):
+    """Killed at any of the save's file moves (os.replace), the pair loads: the old weights or the new."""
+    old, new = _trained_tiny(seed=0), _trained_tiny(seed=1)
+    save_checkpoint(tmp_path / "ck", old, {"model": old.spec, "epoch": 1})
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if len(calls) == kill_at:
+            raise Killed
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    try:
+        save_checkpoint(tmp_path / "ck", new, {"model": new.spec, "epoch": 2})
+    except Killed:
+        pass
+    monkeypatch.setattr(os, "replace", real_replace)
+    state, meta = load_checkpoint(tmp_path / "ck")
+    expected = old if meta["epoch"] == 1 else new
+    assert all(torch.equal(state[k], v) for k, v in expected.state_dict().items())
+    save_checkpoint(tmp_path / "ck", new, {"model": new.spec, "epoch": 3})  # the next save settles everything
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ck.json", "ck.safetensors"]
+    state, meta = load_checkpoint(tmp_path / "ck")
+    assert meta["epoch"] == 3 and torch.equal(state["fc.weight"], new.fc.weight)
+
+
+def test_sidecar_edits_that_change_the_model_are_refused(tmp_path):
+    """The gate edited from sigmoid to tanh would load the weights into another model: refused, as is a
+    sidecar without its checkpoint record (which would switch the weights' sha256 check off)."""
+    from senet_lib.models import create_model
+
+    model = create_model("se_resnet20")
+    save_checkpoint(tmp_path / "se", model, {"model": model.spec, "classes": [str(i) for i in range(10)]})
+    sidecar = json.loads((tmp_path / "se.json").read_text())
+    edited = {**sidecar, "model": {**sidecar["model"], "gate": "tanh"}}
+    (tmp_path / "se.json").write_text(json.dumps(edited))
+    with pytest.raises(CheckpointError, match="were changed after the checkpoint was saved"):
+        load_model(tmp_path / "se")
+    (tmp_path / "se.json").write_text(json.dumps({**sidecar, "normalization": {"mean": [0.0] * 3}}))
+    with pytest.raises(CheckpointError, match="were changed after"):
+        read_meta(tmp_path / "se")
+    without = {k: v for k, v in sidecar.items() if k != "checkpoint"}
+    (tmp_path / "se.json").write_text(json.dumps(without))
+    with pytest.raises(CheckpointError, match='no valid "checkpoint" record'):
+        load_model(tmp_path / "se")
+
+
+def test_sidecars_of_format_1_still_load(tmp_path, fake_models):
+    """Checkpoints saved before the record hashed the model spec (format 1: weights hash only) stay usable."""
+    model = _trained_tiny()
+    save_checkpoint(tmp_path / "ck", model, _meta(model))
+    sidecar = json.loads((tmp_path / "ck.json").read_text())
+    sidecar["checkpoint"] = {k: sidecar["checkpoint"][k] for k in ("weights_file", "weights_sha256")}
+    sidecar["checkpoint"]["format_version"] = 1
+    (tmp_path / "ck.json").write_text(json.dumps(sidecar))
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.equal(load_model(tmp_path / "ck")(x), model.eval()(x))
+
+
+def test_update_meta_keeps_the_record_valid(tmp_path, fake_models):
+    model = _trained_tiny()
+    save_checkpoint(tmp_path / "ck", model, _meta(model))
+    update_meta(tmp_path / "ck", {"class_profiles": {"layers": {}}, "classes": [f"k{i}" for i in range(10)]})
+    assert read_meta(tmp_path / "ck")["classes"][0] == "k0"
+    load_model(tmp_path / "ck")
+
+
+def test_non_finite_values_are_never_written(tmp_path):
+    """Strict JSON: a NaN anywhere in the meta stops the save before any file is written, naming where it is."""
+    model = TinyNet()
+    with pytest.raises(ValueError, match=r"meta\['metrics'\]\['val_loss'\] is NaN or infinite"):
+        save_checkpoint(tmp_path / "ck", model, {"model": model.spec, "metrics": {"val_loss": float("nan")}})
+    assert list(tmp_path.iterdir()) == []
+    save_checkpoint(tmp_path / "ck", model, {"model": model.spec})
+    with pytest.raises(ValueError, match="is NaN or infinite"):
+        update_meta(tmp_path / "ck", {"profile": [1.0, float("inf")]})
+    json.loads((tmp_path / "ck.json").read_text(), parse_constant=pytest.fail)  # strict: no NaN, no Infinity
 
 
 def test_meta_must_be_json_able(tmp_path):
@@ -125,13 +210,21 @@ def test_meta_must_be_json_able(tmp_path):
 
 
 def test_missing_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="checkpoint weights"):
+    with pytest.raises(
+        FileNotFoundError, match="no checkpoint at .*nothing: neither nothing.safetensors"
+    ) as err:
         load_checkpoint(tmp_path / "nothing")
+    assert "by hand" not in str(err.value)
     model = TinyNet()
     save_checkpoint(tmp_path / "ck", model, {"model": model.spec})
-    (tmp_path / "ck.json").unlink()
-    with pytest.raises(FileNotFoundError, match="sidecar .*ck.json is missing"):
+    (tmp_path / "ck.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="checkpoint weights .*ck.safetensors not found"):
         load_checkpoint(tmp_path / "ck")
+    save_checkpoint(tmp_path / "ck", model, {"model": model.spec})
+    (tmp_path / "ck.json").unlink()
+    with pytest.raises(FileNotFoundError, match="sidecar .*ck.json is missing") as err:
+        load_checkpoint(tmp_path / "ck")
+    assert "by hand" not in str(err.value)
 
 
 def test_sidecar_not_json_or_without_model(tmp_path, fake_models):
@@ -228,6 +321,29 @@ def test_training_state_round_trip_with_loader(tmp_path):
     assert all(torch.equal(a[0], b[0]) for a, b in zip(resumed, iterator))
     fresh = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     fresh.load_state_dict(back["optimizer"])
+
+
+def test_a_full_disk_while_saving_training_state_is_said_plainly(tmp_path, monkeypatch):
+    """torch's own file writer reports a full disk as `enforce fail at inline_container.cc`; the state is
+    serialised in memory and written by Python, so a full disk is an OSError(ENOSPC) and the old file stays."""
+    save_training_state(tmp_path / "state.pt", {"epoch": 1})
+    real_save = torch.save
+
+    def save(obj, target, *args, **kwargs):
+        if isinstance(target, (str, os.PathLike)):  # what torch's zip writer says when the disk fills
+            raise RuntimeError("[enforce fail at inline_container.cc:603] . unexpected pos 64 vs 0")
+        return real_save(obj, target, *args, **kwargs)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", save)
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError) as err:
+        save_training_state(tmp_path / "state.pt", {"epoch": 2})
+    assert err.value.errno == errno.ENOSPC
+    assert load_training_state(tmp_path / "state.pt")["epoch"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.pt"]
 
 
 def test_training_state_errors(tmp_path):
