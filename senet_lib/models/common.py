@@ -53,6 +53,14 @@ class SEOptions:
     se_stages: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        for name, kind, what in (
+            ("reduction", (int, float), "a number, e.g. 16"),
+            ("min_hidden", int, "a whole number, e.g. 1"),
+            ("se_bias", bool, "true or false"),
+        ):
+            value = getattr(self, name)  # the command line and YAML files can hand over strings
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+                raise ValueError(f"SE option {name} must be {what}; got {value!r}")
         if self.placement not in PLACEMENTS:
             raise ValueError(f"unknown SE placement {self.placement!r}; choose one of {PLACEMENTS}")
         if self.se_stages is not None:

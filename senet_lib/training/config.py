@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,7 @@ class TrainConfig:
     loader: str = "auto"  # device: GPU-resident tensors; dataloader: DataLoader + transforms.v2
     num_workers: int = 0
     threads: int = 0  # torch CPU threads (0 = torch's default)
-    run_dir: str = ""  # default: runs/<model>-<dataset>-s<seed>
+    run_dir: str = ""  # default: runs/<model>-<dataset>-s<seed>-<recipe id> (see resolved_run_dir)
     progress: bool = True
 
     def validate(self) -> None:
@@ -69,15 +71,35 @@ class TrainConfig:
                 all(0 < m < 1 for m in self.milestones),
                 f"milestones are fractions in (0, 1); got {self.milestones}",
             ),
+            (self.weight_decay >= 0, f"weight_decay must be >= 0 (0: none); got {self.weight_decay}"),
+            (0 <= self.momentum < 1, f"momentum must be in [0, 1); got {self.momentum}"),
+            (self.lr_decay > 0, f"lr_decay must be > 0; got {self.lr_decay}"),
+            (self.warmup_epochs >= 0, f"warmup_epochs must be >= 0; got {self.warmup_epochs}"),
+            (self.val_size >= 1, f"val_size must be >= 1; got {self.val_size}"),
+            (self.train_subset >= 0, f"train_subset must be >= 0 (0: all images); got {self.train_subset}"),
+            (self.threads >= 0, f"threads must be >= 0 (0: torch's default); got {self.threads}"),
+            (self.num_workers >= 0, f"num_workers must be >= 0; got {self.num_workers}"),
+            (self.seed >= 0, f"seed must be >= 0; got {self.seed}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
 
+    def recipe_id(self) -> str:
+        """8 hex digits naming the recipe: sha256 of its fields that differ from the defaults (a new field keeps old ids)."""
+        defaults = TrainConfig().recipe()
+        changed = {k: v for k, v in self.recipe().items() if v != defaults[k]}
+        text = json.dumps(changed, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
     def resolved_run_dir(self) -> Path:
+        """``run_dir``, else ``runs/<model>-<dataset>-s<seed>-<recipe id>``: two recipes never share a folder."""
         if self.run_dir:
             return Path(self.run_dir)
-        return Path("runs") / f"{self.model}-{Path(self.dataset).stem}-s{self.seed}"
+        dataset = Path(self.dataset).name
+        for suffix in (".tar.gz", ".tgz", ".tar"):
+            dataset = dataset.removesuffix(suffix)
+        return Path("runs") / f"{self.model}-{dataset}-s{self.seed}-{self.recipe_id()}"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -88,16 +110,59 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
+        """A config from field values (a file, the command line); each value is checked against its field's type."""
+        defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.name != "model_options"}
+        known = {*defaults, "model_options"}
         unknown = sorted(set(values) - known - {"bf16"})
         if unknown:
             raise ValueError(f"unknown config keys {unknown}; valid keys: {sorted(known)}")
         values = dict(values)
         if "bf16" in values:  # configs written before `precision` (bf16 autocast was CUDA-only then)
             values.setdefault("precision", "auto" if values.pop("bf16") else "fp32")
-        if "milestones" in values:
-            values["milestones"] = tuple(values["milestones"])
+        for name, value in values.items():
+            values[name] = _coerce(name, value, defaults.get(name, {}))
         return cls(**values)
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the field's ``default`` ('3' -> 3 for an int field); ValueError naming the field."""
+    kind = type(default)
+    try:
+        if kind is bool:
+            if isinstance(value, str) and value.lower() in ("true", "false"):
+                return value.lower() == "true"
+            if isinstance(value, bool):
+                return value
+        elif kind is int and not isinstance(value, bool):
+            number = float(value) if isinstance(value, (str, float)) else value
+            if isinstance(number, int) or (isinstance(number, float) and number.is_integer()):
+                return int(number)
+        elif kind is float and not isinstance(value, bool):
+            number = float(value) if isinstance(value, (str, int, float)) else math.nan
+            if math.isfinite(number):
+                return number
+        elif kind is tuple:  # milestones: one number or a list of them
+            items = value if isinstance(value, (list, tuple)) else [value]
+            return tuple(_coerce(name, item, 0.0) for item in items)
+        elif kind is str and isinstance(value, str):
+            return value
+        elif kind is dict and isinstance(value, dict):
+            return dict(value)
+    except ValueError:
+        pass
+    wanted = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a finite number",
+        tuple: "a list of numbers",
+    }
+    raise ValueError(f"{name} must be {wanted.get(kind, f'a {kind.__name__}')}; got {value!r}")
+
+
+def recipe_differences(saved: TrainConfig, given: TrainConfig) -> list[str]:
+    """``['lr 0.1 -> 0.2', ...]``: the recipe fields in which ``given`` differs from ``saved``."""
+    a, b = saved.recipe(), given.recipe()
+    return [f"{k} {a[k]!r} -> {b[k]!r}" for k in a if a[k] != b[k]]
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -106,12 +171,18 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"config file {path} does not exist")
     text = path.read_text()
-    if path.suffix in (".yaml", ".yml"):
-        import yaml
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
 
-        values = yaml.safe_load(text) or {}
-    else:
-        values = json.loads(text)
+            try:
+                values = yaml.safe_load(text) or {}
+            except yaml.YAMLError as err:
+                raise ValueError(str(err)) from err
+        else:
+            values = json.loads(text)
+    except ValueError as err:
+        raise ValueError(f"config file {path} cannot be parsed: {err}") from err
     if not isinstance(values, dict):
         raise ValueError(f"config file {path} must hold a mapping of TrainConfig fields")
     return values
@@ -133,11 +204,11 @@ def parse_assignment(item: str) -> tuple[str, Any]:
     return key, _parse_value(text)
 
 
-def load_run_config(run_dir: str | Path, **changes: Any) -> TrainConfig:
+def load_run_config(run_dir: str | Path, /, **given: Any) -> TrainConfig:
     """The config a run in ``run_dir`` was started with (its ``config.json``), for an exact resume.
 
-    ``changes`` may only touch what does not change the result (``progress``); ``epochs`` must match, since the
-    learning-rate schedule depends on it.
+    ``given`` (e.g. flags of the resume command) may change only where this machine keeps data and shows progress
+    (``data_dir``, ``progress``); a recipe field that differs from the saved one is a ValueError naming it.
     """
     path = Path(run_dir) / "config.json"
     if not path.is_file():
@@ -147,11 +218,20 @@ def load_run_config(run_dir: str | Path, **changes: Any) -> TrainConfig:
         )
     saved = json.loads(path.read_text())
     saved["run_dir"] = str(run_dir)
-    epochs = changes.pop("epochs", None)
-    if epochs is not None and epochs != saved["epochs"]:
+    config = TrainConfig.from_dict(saved)
+    machine = {k: v for k, v in given.items() if k in MACHINE_FIELDS and k != "run_dir" and v is not None}
+    recipe = {k: v for k, v in given.items() if k not in machine and v is not None}
+    if "run_dir" in recipe and Path(recipe["run_dir"]).resolve() == Path(run_dir).resolve():
+        del recipe["run_dir"]
+    if "model_options" in recipe:
+        recipe["model_options"] = {**config.model_options, **recipe["model_options"]}
+    changed = recipe_differences(config, TrainConfig.from_dict({**config.to_dict(), **recipe}))
+    if "run_dir" in recipe:
+        changed.append(f"run_dir -> {recipe['run_dir']!r}")
+    if changed:
         raise ValueError(
-            f"a resumed run keeps its recipe: it was configured for {saved['epochs']} epochs and "
-            "the learning-rate schedule depends on that; start a new run to train longer"
+            f"a resumed run keeps its recipe: {run_dir} continues exactly as it was started, and "
+            f"{', '.join(changed)} would change it (the learning-rate schedule and the data order depend on "
+            "it); drop those flags, or start a new run with them in another --run-dir"
         )
-    saved.update({k: v for k, v in changes.items() if v is not None})
-    return TrainConfig.from_dict(saved)
+    return dataclasses.replace(config, **machine)
