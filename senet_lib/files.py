@@ -7,7 +7,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "remove_orphan_temp_files"]
+
+
+TEMP_SUFFIX = ".tmp"  # atomic_write's temporary files: .<name>.<pid>-<random>.tmp
 
 
 def _umask() -> int:
@@ -23,7 +26,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}")
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
@@ -34,3 +37,14 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def remove_orphan_temp_files(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that killed :func:`atomic_write` calls left in ``folder``; return them.
+
+    Only call it while no other process writes there (e.g. holding the folder's lock).
+    """
+    orphans = sorted(Path(folder).glob(f".*.*-*{TEMP_SUFFIX}"))
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    return orphans

@@ -12,6 +12,7 @@ from senet_lib.training.bench import format_bench_table, run_benchmark
 from senet_lib.training.config import TrainConfig, load_config_file, load_run_config, parse_assignment
 from senet_lib.training.experiments import mean_std, run_grid
 from senet_lib.training.loop import train
+from senet_lib.training.rundir import resume_hint
 
 #: Options of the model that the command line sets directly (others go through --model-option).
 MODEL_OPTION_FLAGS = {
@@ -56,31 +57,42 @@ def add_train(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Defaults < config file < command-line flags."""
+def given_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields the command sets: the --config file's, overridden by the flags given."""
     values: dict[str, Any] = load_config_file(args.config) if args.config else {}
     for f in dataclasses.fields(TrainConfig):
         given = getattr(args, f.name, None)
         if given is not None and f.name != "model_options":
             values[f.name] = given
-    options = dict(values.get("model_options", {}))
+    options = values.get("model_options", {})
+    if not isinstance(options, dict):
+        raise ValueError(f"model_options must be a mapping of option names to values; got {options!r}")
+    options = dict(options)
     for name in MODEL_OPTION_FLAGS:
         if getattr(args, "opt_" + name) is not None:
             options[name] = getattr(args, "opt_" + name)
     for item in args.model_option:
         key, value = parse_assignment(item)
         options[key] = value
-    values["model_options"] = options
-    config = TrainConfig.from_dict(values)
+    if options:
+        values["model_options"] = options
+    return values
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Defaults < config file < command-line flags."""
+    config = TrainConfig.from_dict(given_values(args))
     config.validate()
     return config
 
 
 def run_train(args: argparse.Namespace) -> int:
-    if args.resume:
-        cfg = load_run_config(args.resume, epochs=args.epochs, progress=args.progress)
+    if args.resume:  # the saved recipe; a flag may change only where data lives and whether progress shows
+        cfg = load_run_config(args.resume, **given_values(args))
     else:
         cfg = config_from_args(args)
+    run_dir = cfg.resolved_run_dir()
+    args.interrupt_hint = lambda: resume_hint(run_dir)  # Ctrl-C: say what was kept and how to go on
     summary = train(cfg, resume=bool(args.resume))
     print(json.dumps(summary, indent=2))
     return 0
@@ -111,6 +123,7 @@ def add_experiments(parser: argparse.ArgumentParser) -> None:
 
 def run_experiments(args: argparse.Namespace) -> int:
     overrides = dict(parse_assignment(item) for item in args.set)
+    args.interrupt_hint = "Finished runs are kept; run the same command again to resume the interrupted one."
     rows = run_grid(
         args.config,
         seeds=args.seeds,

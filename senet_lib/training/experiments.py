@@ -4,13 +4,14 @@
 
 A config has a ``name``, a ``base`` (TrainConfig fields shared by all rows) and ``rows``: each row a
 ``label``, its own TrainConfig fields (``model``, ``model_options``, ...) and optionally ``paper``, the
-paper's error (%) to print beside ours. Finished runs are skipped; interrupted ones are resumed.
+paper's error (%) to print beside ours. Each run lives in ``runs/<name>/<label>-s<seed>-<recipe id>``, named by
+a hash of its full resolved config: a changed recipe trains anew, never reuses or mixes with an old run.
+Finished runs are skipped; interrupted ones are resumed; runners sharing a grid split its runs (a lock per run).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from senet_lib.training.config import TrainConfig, load_config_file
 from senet_lib.training.loop import train
+from senet_lib.training.rundir import STATE_FILE, RunDirBusy, hold_run_dir, read_summary
 
 
 @dataclass
@@ -47,10 +49,12 @@ def load_grid(path: str | Path) -> tuple[str, dict[str, Any], list[Row], str]:
         raise ValueError(f"experiment config {path} lacks {sorted(missing)}; see experiments/README.md")
     rows = []
     for raw in grid["rows"]:
+        if not isinstance(raw, dict) or "label" not in raw:
+            raise ValueError(f"every row of {path} needs a 'label' and its fields; got {raw}")
         raw = dict(raw)
-        if "label" not in raw:
-            raise ValueError(f"every row of {path} needs a 'label'; got {raw}")
-        label, paper = raw.pop("label"), raw.pop("paper", None)
+        label, paper = str(raw.pop("label")), raw.pop("paper", None)
+        if label in [row.label for row in rows]:
+            raise ValueError(f"two rows of {path} are labelled {label!r}; give each row its own label")
         rows.append(Row(label, raw, paper))
     caption = grid.get("paper_caption", "paper error (%)")
     return grid["name"], dict(grid.get("base", {})), rows, caption
@@ -82,32 +86,56 @@ def run_grid(
     """
     name, base, rows, caption = load_grid(path)
     rows = select_rows(rows, only)
-    overrides = overrides or {}
-    out_dir = Path(out_dir)
-    for row in rows:
-        for seed in range(seeds):
-            run_dir = out_dir / "runs" / name / f"{slug(row.label)}-s{seed}"
-            summary_file = run_dir / "summary.json"
-            if not summary_file.exists():
-                cfg = TrainConfig.from_dict(
-                    {
-                        **base,
-                        **row.fields,
-                        **overrides,
-                        "seed": seed,
-                        "run_dir": str(run_dir),
-                        "progress": progress,
-                    }
-                )
-                resume = (run_dir / "latest_state.pt").exists()
-                print(
-                    f"[{name}] {row.label} seed {seed}: {'resuming' if resume else 'training'} -> {run_dir}"
-                )
-                train(cfg, resume=resume)
-            summary = json.loads(summary_file.read_text())
-            row.errors.append(100.0 * (1.0 - summary["final_val_acc"]))
-    write_tables(name, rows, out_dir / "results", caption)
+    runs = grid_runs(name, base, rows, seeds, out_dir, progress, overrides)
+    errors, waiting, stuck = {}, list(runs), False
+    while waiting:  # runs another runner holds are left for later; when only those remain, wait for one
+        busy = []
+        for n, key in enumerate(waiting):
+            try:
+                errors[key] = _finish_run(name, rows[key[0]].label, runs[key], wait=stuck and n == 0)
+            except RunDirBusy:
+                print(f"[{name}] {rows[key[0]].label} seed {key[1]}: another process trains it; later")
+                busy.append(key)
+        stuck, waiting = len(busy) == len(waiting), busy
+    for i, row in enumerate(rows):
+        row.errors = [errors[i, seed] for seed in range(seeds)]
+    write_tables(name, rows, Path(out_dir) / "results", caption)
     return rows
+
+
+def grid_runs(
+    name: str,
+    base: dict[str, Any],
+    rows: list[Row],
+    seeds: int,
+    out_dir: str | Path = "experiments",
+    progress: bool = True,
+    overrides: dict[str, Any] | None = None,
+) -> dict[tuple[int, int], TrainConfig]:
+    """``(row index, seed) -> config`` of every run, each in ``OUT/runs/<name>/<label>-s<seed>-<recipe id>``."""
+    if seeds < 1:
+        raise ValueError(f"seeds must be >= 1 (each row is trained once per seed); got {seeds}")
+    runs = {}
+    for i, row in enumerate(rows):
+        for seed in range(seeds):
+            cfg = TrainConfig.from_dict({**base, **row.fields, **(overrides or {}), "seed": seed})
+            cfg.validate()
+            cfg.progress = progress
+            cfg.run_dir = str(Path(out_dir) / "runs" / name / f"{slug(row.label)}-s{seed}-{cfg.recipe_id()}")
+            runs[i, seed] = cfg
+    return runs
+
+
+def _finish_run(name: str, label: str, cfg: TrainConfig, wait: bool) -> float:
+    """The validation error (%) of one run: its summary, after training or resuming it if needed."""
+    run_dir = Path(cfg.run_dir)
+    with hold_run_dir(run_dir, wait=wait):
+        summary = read_summary(run_dir)
+        if summary is None:
+            resume = (run_dir / STATE_FILE).exists()
+            print(f"[{name}] {label} seed {cfg.seed}: {'resuming' if resume else 'training'} -> {run_dir}")
+            summary = train(cfg, resume=resume)
+    return 100.0 * (1.0 - summary["final_val_acc"])
 
 
 def slug(label: str) -> str:

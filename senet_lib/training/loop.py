@@ -14,66 +14,70 @@ import json
 import math
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from senet_lib.checkpoint import load_training_state, save_checkpoint, save_training_state
+from senet_lib.checkpoint import load_training_state
 from senet_lib.data import make_loaders
+from senet_lib.files import atomic_write
 from senet_lib.models import create_model
 from senet_lib.runtime import autocast, cpu_bf16_units, device_name, resolve_device, resolve_precision
 from senet_lib.training import distributed as dist_utils
 from senet_lib.training.config import TrainConfig
 from senet_lib.training.evaluate import evaluate
-
-STATE_FILE = "latest_state.pt"
-
-
-def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """SGD with momentum; no weight decay on BatchNorm and bias parameters."""
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
-
-
-def make_scheduler(optimizer, cfg: TrainConfig, steps_per_epoch: int):
-    """Per-step learning-rate schedule: step (x lr_decay at each milestone), cosine or one-cycle; optional warm-up."""
-    total = cfg.epochs * steps_per_epoch
-    if cfg.schedule == "onecycle":
-        if total < 3:
-            raise ValueError(
-                f"the one-cycle schedule needs at least 3 optimizer steps; this run has {total} "
-                f"({cfg.epochs} epoch(s) x {steps_per_epoch} batch(es)): train longer or on more "
-                "images, or use --schedule cosine"
-            )
-        warm = cfg.warmup_epochs / cfg.epochs if cfg.warmup_epochs else 0.25
-        warm = max(warm, 2 / total)  # OneCycleLR divides by the warm-up's length in steps: keep it >= 1
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=cfg.lr, total_steps=total, pct_start=warm
-        )
-    warmup = int(cfg.warmup_epochs * steps_per_epoch)
-    bounds = [int(m * total) for m in cfg.milestones]
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        if cfg.schedule == "step":
-            return cfg.lr_decay ** sum(step >= b for b in bounds)
-        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))  # cosine
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+from senet_lib.training.optim import make_optimizer, make_scheduler
+from senet_lib.training.rundir import (
+    STATE_FILE,
+    SUMMARY_FILE,
+    begin_run,
+    check_new_run,
+    check_resume,
+    hold_run_dir,
+    last_good,
+    read_summary,
+    save_epoch,
+)
 
 
-def stop_if_diverged(first_bad_step: int, epoch: int, scheduler) -> None:
+def stop_if_diverged(first_bad_step: int, epoch: int, scheduler, run_dir="the run directory") -> None:
     """Stop the run with an error naming epoch and step when the loss became NaN or inf."""
     if first_bad_step >= 0:
         raise FloatingPointError(
             f"loss became NaN/inf at epoch {epoch + 1}, step {first_bad_step + 1}: training diverged; "
-            f"lower the learning rate (now {scheduler.get_last_lr()[0]:.4g}) or add warm-up; "
-            "the last good checkpoint is the run directory's latest"
+            f"{last_good(epoch, run_dir)}. Start a new run with a lower --lr (now "
+            f"{scheduler.get_last_lr()[0]:.4g}) or with --warmup-epochs"
+        )
+
+
+def stop_if_not_finite(model: nn.Module, val_loss: float, epoch: int, run_dir) -> None:
+    """Refuse to keep an epoch whose weights or buffers (e.g. BatchNorm running_var) hold NaN/inf."""
+    bad = [k for k, v in model.state_dict().items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad or not math.isfinite(val_loss):
+        names = ", ".join(bad[:3]) + (", ..." if len(bad) > 3 else "")
+        what = f"{len(bad)} weight and buffer tensors hold NaN/inf ({names}) and " if bad else ""
+        raise FloatingPointError(
+            f"after epoch {epoch + 1}, {what}the validation loss is {val_loss:.4g}: training diverged, and "
+            f"this epoch is not saved; {last_good(epoch, run_dir)}. Start a new run with a lower --lr or with "
+            "--warmup-epochs"
+        )
+
+
+def check_data(cfg: TrainConfig, data) -> None:
+    """Refuse data the run cannot mean: one class (nothing to tell apart), fewer images than one batch."""
+    if len(data.classes) < 2:
+        raise ValueError(
+            f"dataset {cfg.dataset!r} has {len(data.classes)} class ({', '.join(data.classes)}): a classifier "
+            "needs at least 2; an ImageFolder dataset needs one sub-folder of images per class"
+        )
+    images = data.description["train_size"]
+    if len(data.train) == 0:
+        raise ValueError(
+            f"batch_size {cfg.batch_size} is larger than the {images} training images, and every batch is "
+            f"full (drop_last), so an epoch would have no step: use --batch-size {images} or less"
         )
 
 
@@ -101,24 +105,36 @@ def train(
     """Run (or resume) training as configured; return the summary.
 
     ``on_step(epoch, step)`` is a test hook; ``on_epoch(record)`` gets each epoch's ``metrics.jsonl`` record
-    (rank 0 only), e.g. to draw live training curves in a notebook.
+    (rank 0 only), e.g. to draw live training curves in a notebook. The run directory is locked meanwhile.
     """
     cfg.validate()
-    started = time.perf_counter()  # wall time of this process: data, compiling, training and evaluation
+    run_dir = cfg.resolved_run_dir()
+    check_resume(cfg, run_dir) if resume else check_new_run(cfg, run_dir)  # fail before loading any data
     ctx = dist_utils.setup(cfg.device)  # rank, world size, device (torchrun or single process)
+    with ExitStack() as owned:  # the run directory's lock, from when the data and model are ready
+        return _train(cfg, resume, ctx, owned, on_step, on_epoch)
+
+
+def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_epoch) -> dict:
+    """:func:`train` after the checks that need no data."""
+    started = time.perf_counter()  # wall time of this process: data, compiling, training and evaluation
+    run_dir = cfg.resolved_run_dir()
     device = ctx.device if ctx.world_size > 1 else resolve_device(cfg.device)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    run_dir = cfg.resolved_run_dir()
     show = cfg.progress and ctx.rank == 0
 
     torch.manual_seed(cfg.seed)
     data = make_loaders(cfg, device)  # train/val loaders, classes, mean/std, description
+    check_data(cfg, data)
     model = create_model(cfg.model, num_classes=len(data.classes), **cfg.model_options).to(device)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, len(data.train))
+    if ctx.rank == 0:  # a bad config or data stopped above, before any file was written
+        owned.enter_context(hold_run_dir(run_dir))
+        check_resume(cfg, run_dir) if resume else check_new_run(cfg, run_dir)  # again, now that it is ours
     start_epoch, best_acc = 0, 0.0
     if resume:
         state = load_training_state(run_dir / STATE_FILE, map_location=device)
@@ -127,10 +143,10 @@ def train(
         scheduler.load_state_dict(state["scheduler"])
         set_rng_state(state["rng"], data.train)
         start_epoch, best_acc = state["epoch"], state["best_acc"]
-    elif ctx.rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-        (run_dir / "metrics.jsonl").write_text("")
+        if start_epoch >= cfg.epochs and read_summary(run_dir) is not None:
+            return read_summary(run_dir)  # finished before: nothing to do
+    if ctx.rank == 0:
+        begin_run(cfg, run_dir, start_epoch if resume else None)
 
     step_model = dist_utils.wrap(model, ctx)
     if cfg.compile:
@@ -158,6 +174,7 @@ def train(
         "resumed": resume,
     }
 
+    val = None
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         loss_sum = torch.zeros((), device=device)
@@ -175,7 +192,7 @@ def train(
             # remember the first non-finite step on the device; look at it every few steps (one sync)
             first_bad = torch.where(torch.isfinite(loss) | (first_bad >= 0), first_bad, step)
             if step % check_every == 0:
-                stop_if_diverged(int(first_bad), epoch, scheduler)
+                stop_if_diverged(int(first_bad), epoch, scheduler, run_dir)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -185,10 +202,11 @@ def train(
             seen += labels.numel()
             if on_step is not None:
                 on_step(epoch, step)
-        stop_if_diverged(int(first_bad), epoch, scheduler)
+        stop_if_diverged(int(first_bad), epoch, scheduler, run_dir)
         seconds = time.perf_counter() - start
         train_loss, train_acc = dist_utils.reduce_mean(loss_sum, correct, seen, ctx)
         val = evaluate(model, data.val, num_classes=len(data.classes), channels_last=cfg.channels_last)
+        stop_if_not_finite(model, val["loss"], epoch, run_dir)  # never keep a diverged model as good
         eval_seconds = time.perf_counter() - start - seconds
         record = {
             "epoch": epoch + 1,
@@ -203,31 +221,28 @@ def train(
         }
         best_acc = max(best_acc, val["accuracy"])
         if ctx.rank == 0:
-            with open(run_dir / "metrics.jsonl", "a") as fh:
-                fh.write(json.dumps(record) + "\n")
+            state = {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": rng_state(data.train),
+                "epoch": epoch + 1,
+                "best_acc": best_acc,
+            }
+            metrics = {"epoch": epoch + 1, "val_acc": val["accuracy"], "val_loss": val["loss"]}
+            save_epoch(
+                run_dir, model, {**meta, "metrics": metrics}, record, state, val["accuracy"] >= best_acc
+            )
             if on_epoch is not None:
                 on_epoch(record)
-            metrics = {"epoch": epoch + 1, "val_acc": val["accuracy"], "val_loss": val["loss"]}
-            save_checkpoint(run_dir / "latest", model, {**meta, "metrics": metrics})
-            if val["accuracy"] >= best_acc:
-                save_checkpoint(run_dir / "best", model, {**meta, "metrics": metrics})
-            save_training_state(
-                run_dir / STATE_FILE,
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "rng": rng_state(data.train),
-                    "epoch": epoch + 1,
-                    "best_acc": best_acc,
-                },
-            )
             if show:
                 tqdm.write(
                     f"epoch {epoch + 1}: train {train_acc:.4f} val {val['accuracy']:.4f} "
                     f"({record['images_per_s']:.0f} img/s)"
                 )
 
+    if val is None:  # resumed after the last epoch (its summary was lost): evaluate the final weights
+        val = evaluate(model, data.val, num_classes=len(data.classes), channels_last=cfg.channels_last)
     # the same final weights with flip test-time augmentation, reported apart (never used to choose anything)
     val_flip = evaluate(model, data.val, len(data.classes), channels_last=cfg.channels_last, flip_tta=True)
     summary = {
@@ -245,6 +260,7 @@ def train(
     if ctx.world_size > 1:
         summary["rank_weight_max_abs_diff"] = dist_utils.max_weight_difference(model, ctx)
     if ctx.rank == 0:
-        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        text = json.dumps(summary, indent=2, allow_nan=False)
+        atomic_write(run_dir / SUMMARY_FILE, lambda tmp: tmp.write_text(text))
     dist_utils.teardown(ctx)
     return summary

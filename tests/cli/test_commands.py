@@ -160,7 +160,8 @@ def test_experiment_grid_runs_resumes_and_tabulates(tmp_path, monkeypatch):
     assert table[0]["paper_error"] == "8.75" and table[0]["seeds"] == "2"
     markdown = (tmp_path / "results" / "smoke.md").read_text()
     assert "| ResNet-20 | 2 |" in markdown and "8.75" in markdown
-    meta = read_meta(tmp_path / "runs" / "smoke" / "se_resnet_20_r_4-s1" / "best")
+    (run_dir,) = (tmp_path / "runs" / "smoke").glob("se_resnet_20_r_4-s1-*")  # <label>-s<seed>-<recipe id>
+    meta = read_meta(run_dir / "best")
     assert meta["model"]["reduction"] == 4 and meta["recipe"]["seed"] == 1
 
     def no_training(*args, **kwargs):

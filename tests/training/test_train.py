@@ -119,7 +119,7 @@ def test_resume_from_cli(tmp_path, capsys):
 
 
 def test_nan_loss_stops_with_epoch_and_step(tmp_path):
-    with pytest.raises(FloatingPointError, match=r"loss became NaN/inf at epoch (\d+), step (\d+)") as err:
+    with pytest.raises(FloatingPointError, match=r"(at|after) epoch (\d+).*training diverged") as err:
         train(tiny_config(tmp_path / "nan", lr=1e6, epochs=3, schedule="step"))
     epoch = int(re.search(r"epoch (\d+)", str(err.value)).group(1))
     finished = (tmp_path / "nan" / "metrics.jsonl").read_text().splitlines()

@@ -1,0 +1,48 @@
+"""The optimizer and the learning-rate schedules of a training run: SGD with momentum; step, cosine, one-cycle."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from senet_lib.training.config import TrainConfig
+
+__all__ = ["make_optimizer", "make_scheduler"]
+
+
+def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """SGD with momentum; no weight decay on BatchNorm and bias parameters."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+
+
+def make_scheduler(optimizer, cfg: TrainConfig, steps_per_epoch: int):
+    """Per-step learning-rate schedule: step (x lr_decay at each milestone), cosine or one-cycle; optional warm-up."""
+    total = cfg.epochs * steps_per_epoch
+    if cfg.schedule == "onecycle":
+        if total < 3:
+            raise ValueError(
+                f"the one-cycle schedule needs at least 3 optimizer steps; this run has {total} "
+                f"({cfg.epochs} epoch(s) x {steps_per_epoch} batch(es)): train longer or on more "
+                "images, or use --schedule cosine"
+            )
+        warm = cfg.warmup_epochs / cfg.epochs if cfg.warmup_epochs else 0.25
+        warm = max(warm, 2 / total)  # OneCycleLR divides by the warm-up's length in steps: keep it >= 1
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=cfg.lr, total_steps=total, pct_start=warm
+        )
+    warmup = int(cfg.warmup_epochs * steps_per_epoch)
+    bounds = [int(m * total) for m in cfg.milestones]
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if cfg.schedule == "step":
+            return cfg.lr_decay ** sum(step >= b for b in bounds)
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))  # cosine
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

@@ -1,0 +1,103 @@
+"""The experiments runner: each run keyed by its full resolved config, never reused after a recipe change or
+shared between rows, one process per run, and a finished run whose summary was lost is finished again."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import senet_lib.training.experiments as experiments
+from senet_lib.checkpoint import read_meta
+from senet_lib.training.experiments import grid_runs, load_grid, run_grid
+from senet_lib.training.rundir import hold_run_dir
+
+GRID = """
+name: grid
+base: {dataset: synthetic, epochs: 1, batch_size: 50, train_subset: 100, device: cpu, lr: 0.05, schedule: cosine,
+       threads: 1}
+rows:
+  - {label: SE r=4, model: se_resnet20, model_options: {reduction: 4}}
+  - {label: SE r/4, model: se_resnet20, model_options: {reduction: 8}}
+"""
+
+
+@pytest.fixture
+def grid(tmp_path) -> Path:
+    path = tmp_path / "grid.yaml"
+    path.write_text(GRID)
+    return path
+
+
+def fake_train(calls: list):
+    """A stand-in for train(): records the config and writes the summary a finished run has."""
+
+    def train(cfg, resume=False):
+        calls.append((cfg.run_dir, resume))
+        summary = {"final_val_acc": 0.5 + cfg.model_options["reduction"] / 100}
+        (Path(cfg.run_dir) / "summary.json").write_text(json.dumps(summary))
+        return summary
+
+    return train
+
+
+def test_labels_that_slugify_alike_get_their_own_runs_and_a_recipe_change_trains_anew(
+    grid, tmp_path, monkeypatch
+):
+    run_grid(grid, seeds=1, out_dir=tmp_path, progress=False)
+    first = [cfg.run_dir for cfg in _runs(grid, tmp_path)]
+    reductions = [read_meta(Path(run, "best"))["model"]["reduction"] for run in first]
+    assert reductions == [4, 8]  # "SE r=4" and "SE r/4" (both se_r_4) trained apart
+
+    calls = []
+    monkeypatch.setattr(experiments, "train", fake_train(calls))
+    run_grid(grid, seeds=1, out_dir=tmp_path, progress=False)  # the same recipe: every run is finished
+    assert calls == []
+    run_grid(grid, seeds=1, out_dir=tmp_path, progress=False, overrides={"epochs": 2, "lr": 0.2})
+    assert len(calls) == 2 and not {run for run, _ in calls} & set(first)  # new runs, trained from scratch
+    assert all(Path(run, "best.json").is_file() for run in first)  # the old ones stay as they were
+
+
+def test_duplicate_labels_are_refused(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: dup\nrows:\n  - {label: a, model: resnet20}\n  - {label: a, model: resnet32}\n")
+    with pytest.raises(ValueError, match="two rows of .* are labelled 'a'"):
+        load_grid(path)
+
+
+def test_two_runners_share_a_grid_without_training_a_run_twice(grid, tmp_path, monkeypatch):
+    """Another runner owns the first run: this one trains the second, waits, then reads the first's result."""
+    runs = _runs(grid, tmp_path)
+    calls, started = [], threading.Event()
+
+    def other_runner():
+        with hold_run_dir(runs[0].run_dir):
+            started.set()
+            time.sleep(1.0)
+            Path(runs[0].run_dir, "summary.json").write_text(json.dumps({"final_val_acc": 0.75}))
+
+    monkeypatch.setattr(experiments, "train", fake_train(calls))
+    thread = threading.Thread(target=other_runner)
+    thread.start()
+    started.wait()
+    rows = run_grid(grid, seeds=1, out_dir=tmp_path, progress=False)
+    thread.join()
+    assert calls == [(runs[1].run_dir, False)]  # the first run was left to its owner
+    assert rows[0].errors == [pytest.approx(25.0)] and rows[1].errors == [pytest.approx(42.0)]
+
+
+def test_a_finished_run_whose_summary_was_lost_is_finished_again(grid, tmp_path):
+    run_grid(grid, seeds=1, out_dir=tmp_path, progress=False, only=["SE r=4"])
+    run_dir = Path(_runs(grid, tmp_path)[0].run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (run_dir / "summary.json").unlink()
+    rows = run_grid(grid, seeds=1, out_dir=tmp_path, progress=False, only=["SE r=4"])
+    assert rows[0].errors == [pytest.approx(100 * (1 - summary["final_val_acc"]))]
+
+
+def _runs(grid, out_dir):
+    name, base, rows, _ = load_grid(grid)
+    return [cfg for _, cfg in sorted(grid_runs(name, base, rows, 1, out_dir, progress=False).items())]
