@@ -187,10 +187,8 @@ def make_loaders(cfg: Any, device: str | torch.device) -> Loaders:
     train = splits.train
     subset = getattr(cfg, "train_subset", 0)
     if subset and subset < len(train):  # a class-balanced seeded subset, so quick runs still see every class
-        try:
-            train = train.subset(balanced_split(train.targets, subset, cfg.seed, splits.classes)[1])
-        except ValueError as err:
-            raise ValueError(f"train_subset={subset}: {err}") from err
+        picked = balanced_split(train.targets, subset, cfg.seed, splits.classes, size_name="train_subset")[1]
+        train = train.subset(picked)
     device = torch.device(device)
     common = {"mean": splits.mean, "std": splits.std}
     if kind == "device":

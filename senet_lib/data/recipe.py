@@ -13,7 +13,7 @@ import torch
 
 from senet_lib.data.load import load_splits
 from senet_lib.data.loaders import DeviceLoader
-from senet_lib.data.splits import Splits
+from senet_lib.data.splits import DatasetNotFoundError, Splits, SplitTooSmallError
 
 __all__ = ["checkpoint_split_loader", "checkpoint_splits"]
 
@@ -31,24 +31,45 @@ def checkpoint_splits(
     a CIFAR-10 model on the official test split); ``load_options`` go to :func:`senet_lib.data.load_splits`.
     """
     recipe = meta.get("recipe", {})
-    dataset = dataset or recipe.get("dataset")
+    given, dataset = dataset, dataset or recipe.get("dataset")
     if not dataset:
         raise ValueError("the checkpoint's sidecar names no dataset (recipe.dataset); pass --dataset")
     load_options.setdefault("val_source", recipe.get("val_source", "test"))
-    splits = load_splits(
-        dataset,
-        data_dir,
-        val_size=recipe.get("val_size", 5000),
-        seed=recipe.get("seed", 0),
-        progress=progress,
-        **load_options,
-    )
-    if list(splits.classes) != list(meta.get("classes", splits.classes)):
+    val_size, seed = recipe.get("val_size", 5000), recipe.get("seed", 0)
+    try:
+        splits = load_splits(
+            dataset, data_dir, val_size=val_size, seed=seed, progress=progress, **load_options
+        )
+    except DatasetNotFoundError as err:
+        if given:
+            raise
+        raise DatasetNotFoundError(
+            f"{err}. The checkpoint's recipe names dataset {dataset!r} as seen from where it was trained; "
+            "pass --dataset with where that dataset is on this machine"
+        ) from err
+    except SplitTooSmallError as err:
+        if not given:
+            raise
         raise ValueError(
-            f"the dataset's classes {splits.classes[:4]}... differ from the checkpoint's "
-            f"{meta['classes'][:4]}...; pass the dataset the model was trained on"
+            f"dataset {dataset!r} cannot be split the way the checkpoint's recipe split its data (a hold-out "
+            f"of {val_size} images, seed {seed}): {err.fact}. Pass a dataset with its own val/ or test/ folder, "
+            "or the one the model was trained on"
+        ) from err
+    expected = list(meta.get("classes", splits.classes))
+    if list(splits.classes) != expected:
+        raise ValueError(
+            f"the dataset's classes differ from the checkpoint's: {_class_difference(list(splits.classes), expected)}; "
+            "pass the dataset the model was trained on"
         )
     return splits
+
+
+def _class_difference(found: list[str], expected: list[str]) -> str:
+    """Where two class lists first differ, e.g. "class 3 is 'dog' here, 'cat' in the checkpoint"."""
+    for i, (a, b) in enumerate(zip(found, expected)):
+        if a != b:
+            return f"class {i} is {a!r} here, {b!r} in the checkpoint"
+    return f"{len(found)} classes here, {len(expected)} in the checkpoint"
 
 
 def checkpoint_split_loader(

@@ -7,7 +7,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["DatasetNotFoundError", "Splits", "TensorSplit", "balanced_split", "channel_stats"]
+__all__ = [
+    "DatasetNotFoundError",
+    "SplitTooSmallError",
+    "Splits",
+    "TensorSplit",
+    "balanced_split",
+    "channel_stats",
+]
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -70,19 +77,32 @@ class Splits:
         return len(self.classes)
 
 
+class SplitTooSmallError(ValueError):
+    """A balanced split asks more images of a class than it has; ``fact`` says which, the message adds the fix."""
+
+    def __init__(self, fact: str, advice: str) -> None:
+        super().__init__(f"{fact}; {advice}")
+        self.fact = fact
+
+
 def balanced_split(
-    targets: torch.Tensor, val_size: int, seed: int, classes: list[str] | None = None
+    targets: torch.Tensor,
+    val_size: int,
+    seed: int,
+    classes: list[str] | None = None,
+    size_name: str = "val_size",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(train_idx, val_idx)``, sorted int64: ``val_size`` images spread evenly over the classes, chosen by ``seed``.
 
     Each class gives ``val_size // K`` images (the first ``val_size % K`` classes one more); same seed, same split.
+    ``size_name`` names the setting that asked for ``val_size`` images in error messages.
     """
     targets = torch.as_tensor(targets, dtype=torch.int64).cpu()
     num_classes = len(classes) if classes else (int(targets.max()) + 1 if len(targets) else 0)
     if val_size < num_classes:
-        raise ValueError(
-            f"val_size={val_size} cannot hold one image of each of the {num_classes} classes; "
-            f"use val_size >= {num_classes}"
+        raise SplitTooSmallError(
+            f"{size_name}={val_size} cannot hold one image of each of the {num_classes} classes",
+            f"use {size_name} >= {num_classes}",
         )
     generator = torch.Generator().manual_seed(seed)
     per_class, extra = divmod(val_size, num_classes)
@@ -93,9 +113,10 @@ def balanced_split(
         wanted = per_class + (c < extra)
         if len(members) <= wanted:
             name = f" ({classes[c]!r})" if classes else ""
-            raise ValueError(
-                f"class {c}{name} has {len(members)} images; a validation split of {wanted} per class "
-                f"needs at least {wanted + 1} (one left to train on); lower val_size (now {val_size})"
+            raise SplitTooSmallError(
+                f"class {c}{name} has {len(members)} images; taking {wanted} of each class "
+                f"needs at least {wanted + 1} (one left over)",
+                f"lower {size_name} (now {val_size})",
             )
         val_parts.append(members[torch.randperm(len(members), generator=generator)[:wanted]])
     is_val = torch.zeros(len(targets), dtype=torch.bool)
