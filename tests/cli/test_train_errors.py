@@ -136,13 +136,21 @@ def test_a_full_disk_at_the_first_epoch_is_not_called_an_unfinished_epoch(tmp_pa
             "SE option reduction must be a number",
         ),
         (["--lr", "1e6", "--schedule", "step"], "training diverged"),
+        (["--train-subset", "5"], "train_subset=5 cannot hold one image of each of the 10 classes"),
     ],
-    ids=["batch > dataset", "negative weight decay", "threads -1", "reduction=abc", "divergence"],
+    ids=[
+        "batch > dataset",
+        "negative weight decay",
+        "threads -1",
+        "reduction=abc",
+        "divergence",
+        "train_subset",
+    ],
 )
 def test_user_errors_are_one_line_and_exit_2(tmp_path, capsys, more, message):
     assert senet(train_args(tmp_path / "run", *more)) == 2
     err = error_of(capsys)
-    assert err.startswith("error: ") and message in err
+    assert err.startswith("error: ") and message in err and "val_size" not in err
 
 
 def test_debug_shows_the_traceback(tmp_path):
