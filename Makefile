@@ -17,7 +17,7 @@ setup: $(STAMP)
 
 # The dashboard: http://localhost:8501, offline, no usage statistics (settings: .streamlit/config.toml).
 app: $(STAMP)
-	$(PY) -m streamlit run app/Home.py --server.headless true --browser.gatherUsageStats false
+	$(PY) -m streamlit run app/dashboard.py --server.headless true --browser.gatherUsageStats false
 
 # Chromium for the browser test (tests/test_app_browser.py), from Debian when missing; never `playwright install`.
 CHROMIUM ?= /usr/bin/chromium

@@ -16,11 +16,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from senet_lib.analysis.evaluation import EvalReport, accuracy_difference
+from senet_lib.analysis.inspection import LoadedModel
+from senet_lib.complexity import count_parameters
 
 __all__ = [
     "PAPER_CIFAR10_ERRORS",
     "Finding",
     "accuracy_finding",
+    "check_checkpoint",
     "cost_finding",
     "depth_finding",
     "summary",
@@ -107,11 +110,33 @@ def summary(findings: list[Finding]) -> str:
     """One sentence: how many of the findings checked this checkpoint reproduces, and which."""
     if not findings:
         return "No finding of the paper can be checked with what this checkpoint ships."
-    done = [f.claim.lower() for f in findings if f.verdict == REPRODUCED]
-    open_ = [f"{f.claim.lower()} ({f.verdict})" for f in findings if f.verdict != REPRODUCED]
+    done = [f.claim for f in findings if f.verdict == REPRODUCED]
+    open_ = [f"{f.claim} ({f.verdict})" for f in findings if f.verdict != REPRODUCED]
     text = f"This checkpoint reproduces {len(done)} of the {len(findings)} paper findings checked here"
     if done:
         text += ": " + "; ".join(done)
     if open_:
         text += ". Not reproduced or open: " + "; ".join(open_)
     return text + "."
+
+
+def check_checkpoint(
+    se: LoadedModel,
+    plain: LoadedModel | None = None,
+    se_eval: EvalReport | None = None,
+    plain_eval: EvalReport | None = None,
+) -> list[Finding]:
+    """Every finding this SE checkpoint can check: depth from its class profiles; cost and accuracy against its
+    plain twin (accuracy when both evaluations on the same split ship). An empty list for a plain model."""
+    if not se.se_layers:
+        return []
+    found = []
+    if plain is not None:
+        found.append(
+            cost_finding(count_parameters(se.model), count_parameters(plain.model), se.name, plain.name)
+        )
+        if se_eval is not None and plain_eval is not None and se_eval.split == plain_eval.split:
+            found.append(accuracy_finding(se_eval, plain_eval, se.name, plain.name))
+    if se.profiles:
+        found.append(depth_finding({name: p.specificity for name, p in se.profiles.items()}))
+    return found

@@ -82,3 +82,25 @@ def test_confusion_and_per_class_figures():
     assert [t.name for t in bars.data] == ["SE", "plain"]
     with pytest.raises(ValueError, match="classes"):
         confusion_heatmap([[1, 0], [0, 1]], CLASSES)
+
+
+def test_check_checkpoint_on_the_shipped_pair():
+    from senet_lib.analysis.findings import check_checkpoint
+    from senet_lib.analysis.inspection import LoadedModel
+
+    se = LoadedModel.from_checkpoint(checkpoints_dir() / "se_resnet20")
+    plain = LoadedModel.from_checkpoint(checkpoints_dir() / "resnet20")
+    se_eval, plain_eval = (
+        read_eval(checkpoints_dir() / "se_resnet20"),
+        read_eval(checkpoints_dir() / "resnet20"),
+    )
+    findings = check_checkpoint(se, plain, se_eval, plain_eval)
+    assert [f.claim for f in findings] == [
+        "SE adds few parameters",
+        "SE improves accuracy over the same network without SE",
+        "Excitations grow class-specific with depth",
+    ]
+    diff, _ = accuracy_difference(se_eval, plain_eval)
+    assert f"{100 * diff:+.2f} points" in findings[1].evidence  # computed from the shipped evaluations
+    assert [f.claim for f in check_checkpoint(se)] == ["Excitations grow class-specific with depth"]
+    assert check_checkpoint(plain) == []

@@ -1,8 +1,9 @@
-"""Per-image results of the dashboard, cached: prediction and excitations, attributions, sample statistics.
+"""Per-image results, cached: prediction and excitations, attributions, the samples' excitations by class.
 
-Every function is keyed by the model's key and the sha256 of the image file's bytes (plus its own options),
-so the same image is never decoded or run twice for the same question, whichever page asks. Work that hooks
-into a shared model holds that model's lock. The computations themselves are senet_lib's.
+Every function is keyed by the model's key and the sha256 of the image file's bytes (plus its own options), so
+the same image is never run twice for the same question, whichever page or session asks. The caches have a
+bounded number of entries: the oldest results are evicted, so memory stays bounded however many sessions
+upload. Work that hooks into a shared model holds that model's lock. The computations are senet_lib's.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from collections.abc import Mapping
 
 import streamlit as st
 import torch
-from common import SAMPLES, InputImage, Model, model_lock, read_image
 
 from senet_lib.analysis.attribution import gate_attribution, grad_cam, integrated_gradients, saliency
 from senet_lib.analysis.images import to_model_input
 from senet_lib.analysis.inspection import Inspection, excitations_by_class, inspect
+
+from .library import InputImage, fitting_samples, read_image
+from .models import Model, model_lock
 
 ATTRIBUTION_METHODS = ("Integrated Gradients", "Saliency", "Grad-CAM")
 
@@ -29,7 +32,7 @@ def _overrides_key(overrides: Mapping | None) -> str:
     return repr(sorted((layer, sorted(channels.items())) for layer, channels in (overrides or {}).items()))
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False)
 def _inspect(
     model_key: str,
     sha: str,
@@ -48,7 +51,7 @@ def inspect_image(model: Model, image: InputImage, overrides: Mapping | None = N
     return _inspect(model.key, image.sha, _overrides_key(overrides), model, image, overrides)
 
 
-@st.cache_data(max_entries=128, show_spinner="Computing the attribution ...")
+@st.cache_data(max_entries=64, show_spinner="Computing the attribution ...")
 def _attribution(model_key: str, sha: str, method: str, target: int, _model: Model, _image: InputImage):
     net, x = _model.loaded.model, model_input(_model, _image)
     with model_lock(model_key):
@@ -68,7 +71,7 @@ def attribution_map(model: Model, image: InputImage, method: str, target: int) -
     return _attribution(model.key, image.sha, method, target, model, image)
 
 
-@st.cache_data(max_entries=128, show_spinner="Attributing the score to the SE gates ...")
+@st.cache_data(max_entries=64, show_spinner="Attributing the score to the SE gates ...")
 def _gate_attribution(model_key: str, sha: str, target: int, _model: Model, _image: InputImage) -> dict:
     x = model_input(_model, _image)
     with model_lock(model_key):
@@ -81,21 +84,18 @@ def gate_attribution_of(model: Model, image: InputImage, target: int) -> dict[st
     return _gate_attribution(model.key, image.sha, target, model, image)
 
 
-def _sample_files() -> list:
-    return sorted(SAMPLES.glob("*.jpg"))
-
-
-@st.cache_data(max_entries=64, show_spinner="Running the CIFAR-10 samples ...")
+@st.cache_data(max_entries=16, show_spinner="Running the sample images ...")
 def _sample_excitations(model_key: str, layer: str, _model: Model) -> dict[str, torch.Tensor]:
-    files = _sample_files()
-    labels = [_model.loaded.classes.index(p.stem.rsplit("_", 1)[0]) for p in files]
-    x = torch.cat([model_input(_model, read_image(p.name, p.read_bytes())) for p in files])  # (N, 3, S, S)
+    found = fitting_samples(_model.loaded.classes)
+    labels = [_model.loaded.classes.index(s.true_class) for s in found]
+    images = [read_image(s.name, s.path.read_bytes()) for s in found]
+    x = torch.cat([model_input(_model, im) for im in images])  # (N, 3, S, S)
     with model_lock(model_key):
         return excitations_by_class(_model.loaded, x, labels, layer)
 
 
 def sample_excitations(model: Model, layer: str) -> dict[str, torch.Tensor] | None:
-    """Excitations (N_k, C) of ``layer`` for the samples in data/samples, by class; None if the classes differ."""
-    if not {p.stem.rsplit("_", 1)[0] for p in _sample_files()} <= set(model.loaded.classes):
+    """Excitations (N_k, C) of ``layer`` for the samples, by class; None when no sample fits the model."""
+    if not fitting_samples(model.loaded.classes):
         return None
     return _sample_excitations(model.key, layer, model)
