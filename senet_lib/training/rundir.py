@@ -208,7 +208,7 @@ def resume_hint(run_dir: Path) -> str:
 def last_good(epoch: int, run_dir) -> str:
     """Where the run's last good state is when epoch ``epoch + 1`` went wrong (``epoch`` epochs were kept)."""
     if epoch == 0:
-        return "no epoch had finished, so nothing was saved"
+        return "no epoch was saved before it, so the run has no checkpoint to go back to"
     return f"the last good state is epoch {epoch} in {run_dir} (checkpoint latest, state {STATE_FILE})"
 
 

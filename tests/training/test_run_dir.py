@@ -162,7 +162,7 @@ def test_a_diverged_epoch_is_never_saved_and_json_stays_strict(tmp_path, monkeyp
 def test_divergence_in_the_first_epoch_does_not_point_to_a_checkpoint_that_does_not_exist(tmp_path):
     with pytest.raises(FloatingPointError) as err:
         train(quick(tmp_path / "nan", lr=1e6, schedule="step"))
-    assert "no epoch had finished, so nothing was saved" in str(err.value)
+    assert "no epoch was saved before it, so the run has no checkpoint to go back to" in str(err.value)
     assert "latest" not in str(err.value) and not (tmp_path / "nan" / "latest.json").exists()
 
 

@@ -76,7 +76,11 @@ def test_learns_the_synthetic_task_and_writes_the_run_dir(tmp_path):
 
 @pytest.mark.parametrize(
     ("precision", "compile"),
-    [("fp32", False), ("bf16", False), pytest.param("bf16", True, marks=pytest.mark.slow, id="bf16-compiled")],
+    [
+        ("fp32", False),
+        ("bf16", False),
+        pytest.param("bf16", True, marks=pytest.mark.slow, id="bf16-compiled"),
+    ],
 )
 def test_killed_run_resumes_to_identical_weights(tmp_path, precision, compile):
     """An uninterrupted run and a run killed mid-epoch-3 then resumed end bit-identical on the CPU: in fp32, in
@@ -247,10 +251,22 @@ def test_bf16_reaches_the_fp32_accuracy_on_real_images(tmp_path, cifar10_jpeg):
     on 1,000 held-out images (same seed, same data order; the difference is the number format alone)."""
     results = {}
     for precision in ("fp32", "bf16"):
-        summary = train(tiny_config(
-            tmp_path / precision, model="resnet20", dataset="cifar10-jpeg", val_source="holdout", val_size=1000,
-            train_subset=2000, epochs=4, batch_size=100, lr=0.1, schedule="onecycle", threads=0,
-            precision=precision))
+        summary = train(
+            tiny_config(
+                tmp_path / precision,
+                model="resnet20",
+                dataset="cifar10-jpeg",
+                val_source="holdout",
+                val_size=1000,
+                train_subset=2000,
+                epochs=4,
+                batch_size=100,
+                lr=0.1,
+                schedule="onecycle",
+                threads=0,
+                precision=precision,
+            )
+        )
         assert summary["runtime"]["precision"] == precision
         results[precision] = summary["final_val_acc"]
     assert results["fp32"] > 0.35, results  # it learned something (chance: 0.10)
