@@ -121,21 +121,23 @@ def check_new_run(cfg: TrainConfig, run_dir: Path) -> None:
         return  # new, or a run that never finished an epoch: nothing to lose
     saved, summary = _saved_config(run_dir), read_summary(run_dir)
     differences = recipe_differences(saved, cfg) if saved is not None else ["no config.json"]
-    if summary is not None and not differences:
+    if differences:
+        raise FileExistsError(
+            f"{run_dir} holds another run ({'; '.join(differences[:4])}); nothing was changed. Choose another "
+            "--run-dir (or leave it out: default folders are named by the recipe), or delete that folder"
+        )
+    if summary is not None:
         raise FileExistsError(
             f"{run_dir} holds this run, finished ({summary.get('epochs')} epochs, final val acc "
             f"{summary.get('final_val_acc', float('nan')):.4f}); nothing was changed. To train it again, "
             "delete that folder or choose another --run-dir"
         )
-    if not differences:
+    if (run_dir / STATE_FILE).is_file():
         raise FileExistsError(
             f"{run_dir} holds an unfinished run of this recipe (epoch {saved_epoch(run_dir)} of {cfg.epochs} "
             f"saved); continue it with --resume {run_dir}, or delete the folder to start over"
         )
-    raise FileExistsError(
-        f"{run_dir} holds another run ({'; '.join(differences[:4])}); nothing was changed. Choose another "
-        "--run-dir (or leave it out: default folders are named by the recipe), or delete that folder"
-    )
+    # the same recipe without a training state (its save failed): training again reproduces what is there
 
 
 def check_resume(cfg: TrainConfig, run_dir: Path) -> None:
@@ -157,8 +159,8 @@ def check_resume(cfg: TrainConfig, run_dir: Path) -> None:
     if epoch is not None:
         raise FileNotFoundError(
             f"{run_dir} holds epoch {epoch} in its latest checkpoint but no training state ({STATE_FILE}): "
-            "saving it failed (a full disk?) or it was deleted, so the run cannot continue exactly. Its "
-            "weights stay in latest; to train on, start a new run in another --run-dir"
+            "saving it failed (a full disk?) or it was deleted, so the run cannot continue exactly; run the "
+            "same command without --resume to train it again from the start (it reproduces those epochs)"
         )
     raise FileNotFoundError(
         f"no epoch of {run_dir} has finished, so there is nothing to resume: "

@@ -123,6 +123,8 @@ def test_a_full_disk_at_the_first_epoch_is_not_called_an_unfinished_epoch(tmp_pa
         "holds epoch 1 in its latest checkpoint but no training state" in err
         and "has not finished" not in err
     )
+    assert "run the same command without --resume to train it again" in err
+    assert senet(train_args(run)) == 0  # as both messages say
 
 
 @pytest.mark.parametrize(
