@@ -4,7 +4,8 @@
 
 A config has a ``name``, a ``base`` (TrainConfig fields shared by all rows) and ``rows``: each row a
 ``label``, its own TrainConfig fields (``model``, ``model_options``, ...) and optionally ``paper``, the
-paper's error (%) to print beside ours. Each run lives in ``runs/<name>/<label>-s<seed>-<recipe id>``, named by
+paper's error (%) to print beside ours; optional ``pairs`` of labels ``[SE row, plain row]`` get a table of
+paired differences (same seed). Each run lives in ``runs/<name>/<label>-s<seed>-<recipe id>``, named by
 a hash of its full resolved config: a changed recipe trains anew, never reuses or mixes with an old run.
 Finished runs are skipped; interrupted ones are resumed; runners sharing a grid split its runs (a lock per run).
 """
@@ -60,6 +61,21 @@ def load_grid(path: str | Path) -> tuple[str, dict[str, Any], list[Row], str]:
     return grid["name"], dict(grid.get("base", {})), rows, caption
 
 
+def load_pairs(path: str | Path, rows: list[Row]) -> list[tuple[str, str]]:
+    """The config's ``pairs`` (``[[label A, label B], ...]``: A - B is compared seed by seed), checked against rows."""
+    pairs = load_config_file(path).get("pairs") or []
+    labels = [row.label for row in rows]
+    checked = []
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(label in labels for label in pair)):
+            raise ValueError(
+                f"each entry of 'pairs' in {path} is [row label, row label] of this config's rows "
+                f"{labels}; got {pair!r}"
+            )
+        checked.append((str(pair[0]), str(pair[1])))
+    return checked
+
+
 def select_rows(rows: list[Row], labels: Iterable[str] | None) -> list[Row]:
     """The rows whose labels are in ``labels`` (None = all), in the config's order."""
     if labels is None:
@@ -85,6 +101,7 @@ def run_grid(
     ``only`` keeps the rows with these labels.
     """
     name, base, rows, caption = load_grid(path)
+    pairs = load_pairs(path, rows)  # checked before any training
     rows = select_rows(rows, only)
     runs = grid_runs(name, base, rows, seeds, out_dir, progress, overrides)
     errors, waiting, stuck = {}, list(runs), False
@@ -99,7 +116,14 @@ def run_grid(
         stuck, waiting = len(busy) == len(waiting), busy
     for i, row in enumerate(rows):
         row.errors = [errors[i, seed] for seed in range(seeds)]
-    write_tables(name, rows, Path(out_dir) / "results", caption)
+    command = f"python -m senet_lib experiments run {path} --seeds {seeds}"
+    write_tables(name, rows, Path(out_dir) / "results", caption, command)
+    by_label = {row.label: row for row in rows}
+    pairs = [(a, b) for a, b in pairs if a in by_label and b in by_label]
+    if pairs:
+        write_paired_table(
+            name, [(by_label[a], by_label[b]) for a, b in pairs], Path(out_dir) / "results", command
+        )
     return rows
 
 
@@ -146,7 +170,9 @@ def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def write_tables(name: str, rows: list[Row], results_dir: Path, caption: str) -> tuple[Path, Path]:
+def write_tables(
+    name: str, rows: list[Row], results_dir: Path, caption: str, command: str = ""
+) -> tuple[Path, Path]:
     """``<name>.csv`` (one line per row) and ``<name>.md`` (mean ± std beside the paper's number)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
@@ -168,6 +194,9 @@ def write_tables(name: str, rows: list[Row], results_dir: Path, caption: str) ->
     lines = [
         f"# {name}",
         "",
+        "Final-epoch validation error (%), mean ± sample std over seeds."
+        + (f" Reproduce: `{command}`." if command else ""),
+        "",
         f"| model | seeds | val error (%) mean ± std | {caption} |",
         "|---|---|---|---|",
     ]
@@ -177,3 +206,25 @@ def write_tables(name: str, rows: list[Row], results_dir: Path, caption: str) ->
         lines.append(f"| {row.label} | {len(row.errors)} | {mean:.2f} ± {std:.2f} | {paper} |")
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
+
+
+def write_paired_table(name: str, pairs: list[tuple[Row, Row]], results_dir: Path, command: str = "") -> Path:
+    """``<name>_pairs.md``: per pair (A, B), the seed-by-seed difference of validation error A - B, mean ± std."""
+    lines = [
+        f"# {name}: paired differences",
+        "",
+        "Validation error of the first row minus the second, seed by seed (same seed: same split, initialisation"
+        " draw and data order), in percentage points; negative means the first is better."
+        + (f" Reproduce: `{command}`." if command else ""),
+        "",
+        "| pair | seeds | difference (points) mean ± std | per seed |",
+        "|---|---|---|---|",
+    ]
+    for a, b in pairs:
+        diffs = [x - y for x, y in zip(a.errors, b.errors)]
+        mean, std = mean_std(diffs)
+        per_seed = ", ".join(f"{d:+.2f}" for d in diffs)
+        lines.append(f"| {a.label} − {b.label} | {len(diffs)} | {mean:+.2f} ± {std:.2f} | {per_seed} |")
+    path = results_dir / f"{name}_pairs.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -143,6 +143,7 @@ SMOKE = """
 name: smoke
 paper_caption: "paper error (%)"
 base: {dataset: synthetic, epochs: 1, batch_size: 50, train_subset: 150, device: cpu, lr: 0.05}
+pairs: [[SE-ResNet-20 r=4, ResNet-20]]
 rows:
   - {label: ResNet-20, model: resnet20, paper: 8.75}
   - {label: SE-ResNet-20 r=4, model: se_resnet20, model_options: {reduction: 4}}
@@ -160,6 +161,12 @@ def test_experiment_grid_runs_resumes_and_tabulates(tmp_path, monkeypatch):
     assert table[0]["paper_error"] == "8.75" and table[0]["seeds"] == "2"
     markdown = (tmp_path / "results" / "smoke.md").read_text()
     assert "| ResNet-20 | 2 |" in markdown and "8.75" in markdown
+    assert f"Reproduce: `python -m senet_lib experiments run {config} --seeds 2`" in markdown
+    paired = (tmp_path / "results" / "smoke_pairs.md").read_text()
+    diffs = [se - plain for se, plain in zip(rows[1].errors, rows[0].errors)]
+    mean = sum(diffs) / 2
+    assert f"| SE-ResNet-20 r=4 − ResNet-20 | 2 | {mean:+.2f} ± " in paired
+    assert ", ".join(f"{d:+.2f}" for d in diffs) in paired
     (run_dir,) = (tmp_path / "runs" / "smoke").glob("se_resnet_20_r_4-s1-*")  # <label>-s<seed>-<recipe id>
     meta = read_meta(run_dir / "best")
     assert meta["model"]["reduction"] == 4 and meta["recipe"]["seed"] == 1
@@ -174,6 +181,9 @@ def test_experiment_grid_runs_resumes_and_tabulates(tmp_path, monkeypatch):
     assert [r.label for r in one] == ["SE-ResNet-20 r=4"] and one[0].errors == rows[1].errors
     with pytest.raises(ValueError, match=r"no row labelled \['r=4'\]; the config's rows are"):
         run_grid(config, seeds=1, out_dir=tmp_path, progress=False, only=["r=4"])
+    config.write_text(SMOKE.replace("pairs: [[SE-ResNet-20 r=4, ResNet-20]]", "pairs: [[SE, ResNet-20]]"))
+    with pytest.raises(ValueError, match=r"each entry of 'pairs' .* is \[row label, row label\]"):
+        run_grid(config, seeds=2, out_dir=tmp_path, progress=False)
 
 
 def test_shipped_experiment_configs_parse():
