@@ -1,8 +1,11 @@
-"""Checkers for the notebooks' "your turn" exercises: they say in plain words what is wrong.
+"""Checkers for the notebooks' "your turn" exercises on the SE block's equations (notebooks 1-4).
 
 Each ``check_*`` runs the student's function on small random inputs (non-square maps, batch 1, ...),
 compares it with the paper's equation, and either prints a short "✓ ..." and returns True, or raises
-``AssertionError`` whose message names the likely mistake (e.g. "did you sum instead of averaging?").
+``AssertionError`` whose message names the likely mistake (e.g. "did you sum instead of averaging?"); a stub
+that still raises NotImplementedError prints "not done yet" and returns False (:mod:`~senet_lib.course.checking`).
+The checkers of the harder exercises live in ``checks_blocks`` (SE block, placements) and ``checks_analysis``
+(excitation recorder, class specificity); all are importable from here.
 """
 
 from __future__ import annotations
@@ -13,40 +16,33 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-__all__ = ["check_excite", "check_scale", "check_se_parameters", "check_squeeze"]
+from senet_lib.course.checking import NotDoneYet, reports_not_done
+from senet_lib.course.checking import call as _call
+from senet_lib.course.checking import close as _close
+from senet_lib.course.checking import describe_difference as _diff
+from senet_lib.course.checks_analysis import check_eta_squared, check_recorder
+from senet_lib.course.checks_blocks import check_placement, check_se_block
 
-_ATOL = 1e-5
+__all__ = [
+    "check_eta_squared",
+    "check_excite",
+    "check_placement",
+    "check_recorder",
+    "check_scale",
+    "check_se_block",
+    "check_se_parameters",
+    "check_squeeze",
+]
 
 
 def _gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _call(fn: Callable, what: str, *args: torch.Tensor) -> torch.Tensor:
-    """Call the student's ``fn`` on clones of ``args``; a crash or a non-tensor result becomes a plain-words error."""
-    shapes = ", ".join(str(tuple(a.shape)) for a in args)
-    try:
-        out = fn(*(a.clone() for a in args))
-    except Exception as err:  # the student's code crashed: say where and with what
-        raise AssertionError(
-            f"your {what} raised {type(err).__name__}: {err}\n  (inputs of shape {shapes})"
-        ) from err
-    if not isinstance(out, torch.Tensor):
-        raise AssertionError(f"your {what} returned a {type(out).__name__}; return a torch.Tensor")
-    return out.detach().float()
-
-
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and torch.allclose(a, b, atol=_ATOL, rtol=1e-4)
-
-
-def _diff(a: torch.Tensor, b: torch.Tensor) -> str:
-    return f"largest difference {float((a - b).abs().max()):.3g}"
-
-
 # ---------------------------------------------------------------------------------------------- squeeze (Eq. 2)
 
 
+@reports_not_done("notebooks/solutions/01_squeeze.py")
 def check_squeeze(fn: Callable[[torch.Tensor], torch.Tensor]) -> bool:
     """Check ``fn(u) -> z``: Eq. 2, ``z_c = 1/(H W) sum_ij u_c(i, j)``, shape (N, C, H, W) -> (N, C)."""
     g = _gen(2)
@@ -125,6 +121,7 @@ _EXCITE_MISTAKES: list[tuple[str, Callable[..., torch.Tensor]]] = [
 ]
 
 
+@reports_not_done("notebooks/solutions/02_excitation.py")
 def check_excite(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
     """Check ``fn(z, w1, w2) -> s``: Eq. 3, ``s = σ(W2 δ(W1 z))`` with W1 (C/r, C), W2 (C, C/r), z (N, C)."""
     g = _gen(3)
@@ -170,6 +167,7 @@ def check_excite(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.
 # ---------------------------------------------------------------------------------------------- scale (Eq. 4)
 
 
+@reports_not_done("notebooks/solutions/03_scale_and_the_se_block.py")
 def check_scale(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> bool:
     """Check ``fn(u, s) -> x``: Eq. 4, ``x_c = s_c · u_c``; u (N, C, H, W), s (N, C)."""
     g = _gen(4)
@@ -181,6 +179,8 @@ def check_scale(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> boo
         u_before = u.clone()
         try:
             x = fn(u, s)
+        except NotImplementedError as err:
+            raise NotDoneYet(str(err)) from err
         except Exception as err:
             hint = ""
             if isinstance(err, RuntimeError) and "size" in str(err):
@@ -228,12 +228,15 @@ def check_scale(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> boo
 # ---------------------------------------------------------------------------------------------- parameter count
 
 
+@reports_not_done("notebooks/solutions/04_se_resnet_and_its_cost.py")
 def check_se_parameters(fn: Callable[[int, float], Any]) -> bool:
     """Check ``fn(C, r)``: one SE block adds ``2 C² / r`` parameters (its two FC weights, no biases)."""
     for c, r in [(64, 16), (256, 16), (2048, 16), (16, 4), (96, 8)]:
         try:
             got = fn(c, r)
             got_f = float(got)
+        except NotImplementedError as err:
+            raise NotDoneYet(str(err)) from err
         except Exception as err:
             raise AssertionError(
                 f"your function raised {type(err).__name__} for C={c}, r={r}: {err}"
