@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup app test test-fast lint format notebooks notebooks-quick lab info chromium clean
+.PHONY: setup app test test-fast lint format notebooks notebooks-quick notebooks-laptop notebooks-sync notebooks-stalls lab info chromium clean
 
 # Create the virtual environment once and install the project (editable) with every extra.
 $(STAMP): pyproject.toml
@@ -39,24 +39,39 @@ test: $(STAMP) chromium lint
 
 # ruff (settings in pyproject.toml): lint rules and the formatter's check; `make format` applies both.
 lint: $(STAMP)
-	$(PY) -m ruff check senet_lib app tests notebooks/_build experiments
-	$(PY) -m ruff format --check senet_lib app tests notebooks/_build experiments
+	$(PY) -m ruff check senet_lib app tests notebooks experiments
+	$(PY) -m ruff format --check senet_lib app tests notebooks experiments
 
 format: $(STAMP)
-	$(PY) -m ruff check --fix senet_lib app tests notebooks/_build experiments
-	$(PY) -m ruff format senet_lib app tests notebooks/_build experiments
+	$(PY) -m ruff check --fix senet_lib app tests notebooks experiments
+	$(PY) -m ruff format senet_lib app tests notebooks experiments
 
 # Everything but the tests marked slow.
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow"
 
-# Execute every course notebook (full mode: meant for a GPU) and write HTML copies to notebooks/_html/.
+# Execute every course notebook, worked solutions filled in, and write HTML copies to notebooks/_html/:
+# `make notebooks` in the full tier (paper scale, meant for a GPU), -quick in the CI tier (seconds each),
+# -laptop in the laptop tier (each notebook <= 10 min on a 2-core CPU; prints each notebook's time).
 notebooks: $(STAMP)
-	$(PY) -m senet_lib course
+	$(PY) -m senet_lib course --tier full
 
-# The same in quick mode (SENET_QUICK=1): about a minute per notebook on a CPU.
 notebooks-quick: $(STAMP)
-	$(PY) -m senet_lib course --quick
+	$(PY) -m senet_lib course --tier quick
+
+notebooks-laptop: $(STAMP)
+	$(PY) -m senet_lib course --tier laptop
+
+# The notebooks' sources are the jupytext percent files notebooks/NN_*.py: after editing one, pair it again
+# (the newer of each .py / .ipynb pair updates the other; tests/course/test_sources.py checks they agree).
+notebooks-sync: $(STAMP)
+	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.py
+
+# Stall check: every notebook RUNS times (default 20) under plain nbclient with its default settings, quick
+# tier; reports the longest wait between cells and fails above 10 s.
+RUNS ?= 20
+notebooks-stalls: $(STAMP)
+	$(PY) -m senet_lib course --stalls $(RUNS)
 
 # Open the course in JupyterLab.
 lab: $(STAMP)

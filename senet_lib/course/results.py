@@ -1,0 +1,132 @@
+"""The precomputed results the course shows in the laptop tier, read from what ships with the repository.
+
+* training curves: ``data/checkpoints/<name>.metrics.jsonl`` (one JSON record per epoch, as ``metrics.jsonl``);
+* trained models: ``data/checkpoints/<name>.json`` (the sidecar: recipe, final-epoch metrics, runtime);
+* results tables: ``experiments/results/<name>.csv`` (columns label, seeds, error_mean, error_std, paper_error,
+  errors), written by ``python -m senet_lib experiments run experiments/<name>.yaml``.
+
+Each reader returns a :class:`Shipped`: the data when the file is there, ``None`` when it is not, and in both cases
+the command that produces it, so a notebook can label precomputed numbers as such or say plainly what is missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from senet_lib.paths import REPO_ROOT, checkpoints_dir
+from senet_lib.training.experiments import Row
+
+__all__ = [
+    "RESULTS_DIR",
+    "Shipped",
+    "difference",
+    "se_pairs",
+    "shipped_checkpoint",
+    "shipped_curves",
+    "shipped_table",
+]
+
+#: Where the experiment runner's tables ship: ``experiments/results``.
+RESULTS_DIR = REPO_ROOT / "experiments" / "results"
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class Shipped:
+    """One shipped result: ``data`` (None when the file is not in this checkout), its file and how to make it."""
+
+    what: str
+    path: Path
+    command: str
+    data: Any = None
+
+    @property
+    def found(self) -> bool:
+        return self.data is not None
+
+    def note(self) -> str:
+        """One plain line: precomputed (where from, how to reproduce) or not shipped yet (how to produce it)."""
+        if self.found:
+            return f"PRECOMPUTED, not run here: {self.what} from {_rel(self.path)}. Reproduce: {self.command}"
+        return (
+            f"NOT SHIPPED YET: {self.what} ({_rel(self.path)} is not in this checkout). "
+            f"It is produced by: {self.command}"
+        )
+
+
+def _train_command(name: str) -> str:
+    return f"bash experiments/train_checkpoints.sh {name}  (recipe: experiments/recipes/cifar10_long.yaml)"
+
+
+def shipped_curves(name: str) -> Shipped:
+    """The per-epoch training records of the shipped model ``name`` (a list of dicts), or not shipped."""
+    path = checkpoints_dir() / f"{name}.metrics.jsonl"
+    records = None
+    if path.is_file():
+        records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] or None
+    return Shipped(f"training curves of {name}", path, _train_command(name), records)
+
+
+def shipped_checkpoint(name: str) -> Shipped:
+    """The sidecar (recipe, final-epoch ``metrics``, ``runtime``) of the shipped model ``name``, or not shipped."""
+    path = checkpoints_dir() / f"{name}.json"
+    meta = json.loads(path.read_text()) if path.is_file() else None
+    return Shipped(f"trained {name}", path, _train_command(name), meta)
+
+
+def _float(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def shipped_table(name: str, results_dir: str | Path = RESULTS_DIR) -> Shipped:
+    """The rows of ``<results_dir>/<name>.csv`` as :class:`~senet_lib.training.experiments.Row` (errors per seed,
+    mean, std, the paper's number), ready for ``ablation_comparison``; or not shipped."""
+    path = Path(results_dir) / f"{name}.csv"
+    config = REPO_ROOT / "experiments" / f"{name}.yaml"
+    command = f"python -m senet_lib experiments run {_rel(config)}"
+    if not config.is_file():
+        command += f"  ({_rel(config)} is not in this checkout yet)"
+    rows = None
+    if path.is_file():
+        with open(path, newline="") as fh:
+            rows = [
+                Row(
+                    line["label"],
+                    {},
+                    _float(line.get("paper_error", "")),
+                    [float(e) for e in line.get("errors", "").split()] or [float(line["error_mean"])],
+                )
+                for line in csv.DictReader(fh)
+            ] or None
+    return Shipped(f"results table {name}", path, command, rows)
+
+
+def _plain_label(label: str) -> str | None:
+    """'SE-ResNet-20' -> 'resnet-20', 'se_resnet20' -> 'resnet20'; None for a label without the SE prefix."""
+    text = label.strip().lower()
+    for prefix in ("se-", "se_", "se "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return None
+
+
+def se_pairs(rows: list[Row]) -> list[tuple[Row, Row]]:
+    """(plain row, SE row) for every SE row whose label is a plain row's label with an "SE-" prefix."""
+    plain = {row.label.strip().lower(): row for row in rows}
+    return [(plain[base], row) for row in rows if (base := _plain_label(row.label)) in plain]
+
+
+def difference(se: Row, plain: Row) -> tuple[float, float]:
+    """SE minus plain error (%, mean over seeds) and its standard error sqrt(s_se²/n_se + s_plain²/n_plain)."""
+    spread = (se.std**2 / len(se.errors) + plain.std**2 / len(plain.errors)) ** 0.5
+    return se.mean - plain.mean, spread
