@@ -180,7 +180,7 @@ if found:
 # twice that.
 
 # %%
-from senet_lib.course.results import difference, se_pairs, shipped_table
+from senet_lib.course.results import difference, se_pairs, shipped_table, shipped_text
 
 table = shipped_table("se_vs_plain")
 print(table.note())
@@ -195,6 +195,10 @@ if table.found:
             "a loss beyond seed noise" if diff > 2 * spread else "within seed noise: no conclusion")
         print(f"  {se_row.label} − {plain_row.label}: {diff:+.2f} ± {spread:.2f} points of error -> {verdict}")
         seed_std[plain_row.label] = plain_row.std
+paired = shipped_text("se_vs_plain_pairs", config="se_vs_plain")  # SE − plain with the same seed, when shipped
+if paired.found:
+    print(paired.note())
+    print(paired.data)
 
 # %% [markdown]
 # ## Your run beside them

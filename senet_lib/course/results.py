@@ -28,6 +28,7 @@ __all__ = [
     "shipped_checkpoint",
     "shipped_curves",
     "shipped_table",
+    "shipped_text",
 ]
 
 #: Where the experiment runner's tables ship: ``experiments/results``.
@@ -109,6 +110,14 @@ def shipped_table(name: str, results_dir: str | Path = RESULTS_DIR) -> Shipped:
                 for line in csv.DictReader(fh)
             ] or None
     return Shipped(f"results table {name}", path, command, rows)
+
+
+def shipped_text(name: str, config: str | None = None, results_dir: str | Path = RESULTS_DIR) -> Shipped:
+    """The markdown table ``<results_dir>/<name>.md`` as text (e.g. paired differences), or not shipped;
+    ``config`` names the experiment config that writes it (default: ``name``)."""
+    path = Path(results_dir) / f"{name}.md"
+    command = f"python -m senet_lib experiments run experiments/{config or name}.yaml"
+    return Shipped(f"results {name}", path, command, path.read_text() if path.is_file() else None)
 
 
 def _plain_label(label: str) -> str | None:

@@ -48,3 +48,20 @@ def test_notebook_runs_in_the_quick_tier_with_solutions(path, tmp_path):
 def test_course_command_names_a_missing_notebook(capsys):
     assert senet(["course", "no_such.ipynb", "--quick"]) == 2
     assert "no such notebook ['no_such.ipynb']" in capsys.readouterr().err
+
+
+def test_stall_check_measures_every_cell(tmp_path):
+    """The stall check's own machinery, on a three-cell notebook under plain nbclient (default settings)."""
+    from senet_lib.course.stalls import run_once
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(src) for src in ("x = 1", "import time; time.sleep(0.2)", "print(x)")
+        ]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "three.ipynb"
+    nbformat.write(nb, path)
+    result = run_once(path)
+    assert not result.error and len(result.gaps) == 6  # request and reply waits of three cells
+    assert 0 <= result.gap < 10 and result.where.startswith("cell ") and result.startup > 0
