@@ -34,7 +34,7 @@ STEPS = [
     ),
     (
         "views/mistakes.py",
-        "Where the model is wrong over its whole validation split, SE beside plain, and the samples it gets "
+        "Where the model is wrong over all its validation images, SE beside plain, and the samples it gets "
         "wrong with their gates.",
     ),
 ]

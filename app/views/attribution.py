@@ -24,9 +24,9 @@ METHODS = {
     ),
     "Grad-CAM": (
         "weights the last stage's feature maps by their mean gradient and keeps the positive part, upsampled "
-        "from the last stage's coarse grid (8x8 for CIFAR ResNets) to the input.",
-        "Brighter: regions whose features raise this class's score. Coarse by design (one cell per 4x4 pixels "
-        "here), so it locates, it does not outline.",
+        "from that stage's coarse grid to the input's size.",
+        "Brighter: regions whose features raise this class's score. Coarse by design (one cell of the last "
+        "stage covers a block of pixels), so it locates, it does not outline.",
     ),
 }
 

@@ -419,6 +419,10 @@ def test_a_checkpoint_that_is_not_cifar_on_every_page(other_checkpoint):
         if page != "views/compare.py":
             assert "CIFAR" not in text.upper() and "5,000" not in text, page
             assert all(shown in OTHER_CLASSES for shown in predictions(at))
+    at.switch_page("views/attribution.py").run()
+    for method in ("Saliency", "Grad-CAM"):  # each method's own words: none about CIFAR-10 either
+        at.radio(key="keep.attribution.method").set_value(method).run()
+        assert not at.exception and "CIFAR" not in all_text(at).upper()
     at.switch_page("views/overview.py").run()
     assert f"on the 400 validation images held out of {OTHER_DATASET}" in all_text(at)
     at.switch_page("views/compare.py").run()
