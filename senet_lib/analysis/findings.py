@@ -2,7 +2,7 @@
 
 Three findings of Hu et al. (TPAMI 2019) that a trained SE network and its plain twin can check:
 
-1. **Accuracy** (Table 5, CIFAR-10): SE lowers the error of the same network trained the same way, e.g.
+1. **Accuracy** (Sec. 5.1, Table 4, CIFAR-10): SE lowers the error of the same network trained the same way, e.g.
    ResNet-110 6.37% -> 5.21%, ResNet-164 5.46% -> 4.39%.
 2. **Cost** (Sec. 4): a small price: SE-ResNet-50 has about 10% more parameters than ResNet-50 (28.1M vs 25.6M).
 3. **Depth** (Sec. 7.2, Fig. 6): early SE layers excite channels alike for every class; deeper ones become
@@ -29,7 +29,7 @@ __all__ = [
     "summary",
 ]
 
-#: Paper Table 5, CIFAR-10 top-1 error (%): network -> (plain, SE).
+#: Paper Sec. 5.1, Table 4 (TPAMI numbering), CIFAR-10 top-1 error (%): network -> (plain, SE).
 PAPER_CIFAR10_ERRORS = {"ResNet-110": (6.37, 5.21), "ResNet-164": (5.46, 4.39)}
 #: Paper Sec. 4: SE-ResNet-50's extra parameters over ResNet-50 (28.1M / 25.6M - 1), in percent.
 PAPER_PARAM_OVERHEAD_PCT = 100 * (28.1 / 25.6 - 1)
