@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ship a finished training run as data/checkpoints/NAME: its final-epoch weights (never the best epoch: no
-# choice is made on the validation split), training curves, evaluation and (SE models) class profiles.
+# choice is made on the validation split), training curves, evaluation and (SE models) class profiles and excitation probes.
 #   bash experiments/ship_run.sh RUN_DIR NAME
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,5 +13,8 @@ from senet_lib.checkpoint import load_model, read_meta, save_checkpoint
 save_checkpoint(sys.argv[2], load_model(sys.argv[1]), read_meta(sys.argv[1]))
 PYEOF
 cp "$run/metrics.jsonl" "$out.metrics.jsonl"
-case "$name" in se_*) "$PY" -m senet_lib profile "$out" --device cpu --no-progress ;; esac
+case "$name" in se_*)
+  "$PY" -m senet_lib profile "$out" --device cpu --no-progress
+  "$PY" -m senet_lib probe "$out" --device cpu --no-progress ;;
+esac
 "$PY" -m senet_lib evaluate "$out" --device cpu --no-progress --out "$out.eval.json"
