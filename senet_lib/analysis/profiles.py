@@ -17,9 +17,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from senet_lib.analysis.excitation import record_excitations
-from senet_lib.checkpoint import load_model, read_meta, update_meta
-from senet_lib.data import checkpoint_split_loader
-from senet_lib.runtime import resolve_device
+from senet_lib.checkpoint import update_meta
+from senet_lib.data import checkpoint_on_split
 
 __all__ = [
     "ClassStats",
@@ -162,12 +161,9 @@ def profile_checkpoint(
     progress: bool = True,
 ) -> dict:
     """Compute the class profiles of the checkpoint at ``path`` over a split and write them into its sidecar."""
-    dev = resolve_device(device)
-    meta = read_meta(path)
-    model = load_model(path, device=dev)
-    loader = checkpoint_split_loader(meta, split, dataset, data_dir, batch_size, dev, progress)
+    run = checkpoint_on_split(path, split, dataset, data_dir, batch_size, device, progress)
     profiles = class_mean_profiles(
-        model, loader, num_classes=len(meta["classes"]), device=dev, progress=progress
+        run.model, run.loader, num_classes=len(run.meta["classes"]), device=run.device, progress=progress
     )
     record = profiles_to_json(profiles, split)
     update_meta(path, {"class_profiles": record})

@@ -25,7 +25,12 @@ from senet_lib.data.cifar import (
 from senet_lib.data.folder import decode_images, extract_archive, find_split_dirs, load_folder
 from senet_lib.data.load import LOADER_KINDS, Loaders, load_splits, make_loaders
 from senet_lib.data.loaders import AugmentedDataset, DeviceLoader, TextbookLoader
-from senet_lib.data.recipe import checkpoint_split_loader, checkpoint_splits
+from senet_lib.data.recipe import (
+    CheckpointOnSplit,
+    checkpoint_on_split,
+    checkpoint_split_loader,
+    checkpoint_splits,
+)
 from senet_lib.data.splits import DatasetNotFoundError, Splits, TensorSplit, balanced_split, channel_stats
 from senet_lib.data.synthetic import make_synthetic
 
@@ -47,6 +52,8 @@ __all__ = [
     "TensorSplit",
     "TextbookLoader",
     "balanced_split",
+    "CheckpointOnSplit",
+    "checkpoint_on_split",
     "checkpoint_split_loader",
     "checkpoint_splits",
     "channel_stats",

@@ -7,15 +7,19 @@ run on exactly the split the training run held out, never on images it trained o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
+from senet_lib.checkpoint import load_model, read_meta
 from senet_lib.data.load import load_splits
 from senet_lib.data.loaders import DeviceLoader
 from senet_lib.data.splits import DatasetNotFoundError, Splits, SplitTooSmallError
+from senet_lib.runtime import resolve_device
 
-__all__ = ["checkpoint_split_loader", "checkpoint_splits"]
+__all__ = ["CheckpointOnSplit", "checkpoint_on_split", "checkpoint_split_loader", "checkpoint_splits"]
 
 
 def checkpoint_splits(
@@ -89,3 +93,30 @@ def checkpoint_split_loader(
     return DeviceLoader(
         getattr(splits, split), batch_size, device, train=False, mean=norm["mean"], std=norm["std"]
     )
+
+
+@dataclass
+class CheckpointOnSplit:
+    """A checkpoint ready to run over one of its splits: the model (eval mode), its sidecar, the loader, the device."""
+
+    model: nn.Module
+    meta: dict
+    loader: DeviceLoader
+    device: torch.device
+
+
+def checkpoint_on_split(
+    path: str | Path,
+    split: str = "val",
+    dataset: str | None = None,
+    data_dir: str | Path | None = None,
+    batch_size: int = 256,
+    device: str = "auto",
+    progress: bool = True,
+) -> CheckpointOnSplit:
+    """Load the checkpoint at ``path`` and an un-augmented loader over the split its recipe held out (or trained on)."""
+    dev = resolve_device(device)
+    meta = read_meta(path)
+    model = load_model(path, device=dev)
+    loader = checkpoint_split_loader(meta, split, dataset, data_dir, batch_size, dev, progress)
+    return CheckpointOnSplit(model, meta, loader, dev)

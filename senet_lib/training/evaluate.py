@@ -9,9 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from senet_lib.checkpoint import load_model, read_meta
-from senet_lib.data import checkpoint_split_loader
-from senet_lib.runtime import resolve_device
+from senet_lib.data import checkpoint_on_split
 
 
 @torch.no_grad()
@@ -67,13 +65,10 @@ def evaluate_checkpoint(
     progress: bool = True,
 ) -> dict:
     """:func:`evaluate` a checkpoint on the split its recipe held out (or its training split): a JSON-able dict."""
-    dev = resolve_device(device)
-    meta = read_meta(path)
-    model = load_model(path, device=dev)
-    loader = checkpoint_split_loader(meta, split, dataset, data_dir, batch_size, dev, progress)
+    run = checkpoint_on_split(path, split, dataset, data_dir, batch_size, device, progress)
     return {
         "checkpoint": str(path),
         "split": split,
-        "classes": meta.get("classes"),
-        **evaluate(model, loader, num_classes=len(meta["classes"])),
+        "classes": run.meta.get("classes"),
+        **evaluate(run.model, run.loader, num_classes=len(run.meta["classes"])),
     }
