@@ -81,8 +81,8 @@ from senet_lib.analysis.images import to_model_input
 from senet_lib.analysis.torchvision_se import input_format_for
 from senet_lib.paths import samples_dir
 
-sample_files = sorted(samples_dir().glob("*.jpg"))[: course.pick(quick=1, laptop=8, full=8)]
-repeats = course.pick(quick=1, laptop=5, full=5)
+sample_files = sorted(samples_dir().glob("*.jpg"))[: course.pick(quick=1, laptop=4, full=8)]
+repeats = course.pick(quick=1, laptop=3, full=5)
 costs = {}
 for name, lm in loaded.items():
     fmt = input_format_for(name)
@@ -137,16 +137,18 @@ for c in (16, 32, 64, 256, 1024, 2048):
 # %% [markdown]
 # ## SE, ECA or none in ResNet-20: parameters, speed, a short training run
 #
-# The three networks differ only in the block on each residual branch. Speed is measured on this machine (training
-# steps); the training run is short and single-seed (`train_or_resume`, cached by recipe).
+# The three networks differ only in the block on each residual branch. Speed is the training loop's own
+# measurement (images per second, median over epochs, on this machine at the time of the run: a busy machine
+# slows it); the training run is short and single-seed (`train_or_resume`, cached by recipe).
 
 # %%
+import statistics
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from senet_lib.complexity import count_parameters
-from senet_lib.course.training import RUNS_DIR, measure_images_per_second, train_or_resume
+from senet_lib.course.training import RUNS_DIR, train_or_resume
 from senet_lib.models import create_model
 from senet_lib.paths import find_named_dataset
 from senet_lib.training.config import TrainConfig
@@ -162,18 +164,18 @@ base = TrainConfig(
     channels_last=True,
     **course.pick(
         quick={"epochs": 1, "train_subset": 150, "val_size": 100, "batch_size": 50},
-        laptop={"epochs": 2, "train_subset": 6000, "val_size": 2000, "batch_size": 256, "lr": 0.2, "label_smoothing": 0.1},
+        laptop={"epochs": 2, "train_subset": 5000, "val_size": 1000, "batch_size": 128, "lr": 0.1, "label_smoothing": 0.1},
         full={"epochs": 30, "train_subset": 0, "val_size": 5000, "batch_size": 128},
     ),
 )
 runs = Path(tempfile.mkdtemp(prefix="attention-")) if course.quick else RUNS_DIR
 comparison = {}
 for variant, model_name in VARIANTS.items():
-    cfg = replace(base, model=model_name)
-    summary = train_or_resume(cfg, runs, label=f"{variant} ({model_name})")
+    records = []
+    summary = train_or_resume(replace(base, model=model_name), runs, on_epoch=records.append, label=f"{variant} ({model_name})")
     comparison[variant] = {
         "parameters": count_parameters(create_model(model_name)),
-        "images/s": measure_images_per_second(cfg, steps=course.pick(quick=1, laptop=3, full=3)),
+        "images/s": statistics.median(r["images_per_s"] for r in records),  # measured by the training loop
         "accuracy": summary["final_val_acc"],
     }
 for variant, row in comparison.items():

@@ -32,7 +32,9 @@ def test_preprocess_turns_an_image_into_the_models_input(samples):
 
 
 def test_unknown_pretrained_name_lists_what_ships():
-    with pytest.raises(ValueError, match=r"no trained 'se_resnet1000' ships with SENet Lab; trained models: \["):
+    with pytest.raises(
+        ValueError, match=r"no trained 'se_resnet1000' ships with SENet Lab; trained models: \["
+    ):
         senet_lib.pretrained("se_resnet1000")
 
 
