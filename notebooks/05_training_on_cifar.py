@@ -82,7 +82,7 @@ from senet_lib.training.config import TrainConfig
 have_jpeg = find_named_dataset("cifar10-jpeg") is not None
 plan = course.pick(
     quick={"depth": 20, "epochs": 2, "train_subset": 150, "val_size": 100, "batch_size": 50},
-    laptop={"depth": 20, "epochs": 3, "train_subset": 6000, "val_size": 2000, "batch_size": 128},
+    laptop={"depth": 20, "epochs": 4, "train_subset": 20000, "val_size": 2000, "batch_size": 128},
     full={"depth": 56, "epochs": 60, "train_subset": 0, "val_size": 5000, "batch_size": 128},
 )
 depth = plan.pop("depth")

@@ -181,7 +181,7 @@ from senet_lib.training.experiments import Row
 GRID, ROWS = "ablation_gate", ["sigmoid", "ReLU"]  # try: "ablation_reduction", ["r = 2", "r = 16"]
 short = course.pick(
     quick={"epochs": 1, "train_subset": 150, "val_size": 100, "batch_size": 50},
-    laptop={"epochs": 2, "train_subset": 5000, "val_size": 1000, "batch_size": 128, "lr": 0.1, "label_smoothing": 0.1},
+    laptop={"epochs": 3, "train_subset": 12000, "val_size": 1000, "batch_size": 128, "lr": 0.1, "label_smoothing": 0.1},
     full={"epochs": 60, "train_subset": 0, "val_size": 5000, "batch_size": 128},
 )
 have_jpeg = find_named_dataset("cifar10-jpeg") is not None

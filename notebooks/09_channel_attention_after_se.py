@@ -164,7 +164,7 @@ base = TrainConfig(
     channels_last=True,
     **course.pick(
         quick={"epochs": 1, "train_subset": 150, "val_size": 100, "batch_size": 50},
-        laptop={"epochs": 2, "train_subset": 5000, "val_size": 1000, "batch_size": 128, "lr": 0.1, "label_smoothing": 0.1},
+        laptop={"epochs": 3, "train_subset": 10000, "val_size": 1000, "batch_size": 128, "lr": 0.1, "label_smoothing": 0.1},
         full={"epochs": 30, "train_subset": 0, "val_size": 5000, "batch_size": 128},
     ),
 )

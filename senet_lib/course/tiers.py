@@ -29,18 +29,19 @@ TIER_HELP = {
     "laptop": "no GPU needed: short CPU runs plus the shipped precomputed results",
     "full": "paper-scale runs, meant for a GPU",
 }
-#: Measured wall time (seconds) of each notebook, top to bottom, per tier: quick and laptop on this project's
-#: 2-core CPU (``python -m senet_lib course --tier laptop`` prints them); full is not measured (no GPU run yet).
+#: Measured wall time (seconds) of each notebook, top to bottom, per tier, rounded up to 5 s: quick and laptop on this
+#: project's 2-core CPU with nothing else running (``python -m senet_lib course --tier quick|laptop`` prints them,
+#: 2026-11-24); full is not measured (no GPU run yet).
 EXPECTED_SECONDS: dict[str, dict[str, float]] = {
-    "01": {"quick": 15, "laptop": 30},
-    "02": {"quick": 10, "laptop": 15},
-    "03": {"quick": 15, "laptop": 20},
-    "04": {"quick": 20, "laptop": 40},
-    "05": {"quick": 30, "laptop": 540},
-    "06": {"quick": 20, "laptop": 60},
-    "07": {"quick": 30, "laptop": 420},
-    "08": {"quick": 20, "laptop": 45},
-    "09": {"quick": 30, "laptop": 480},
+    "01": {"quick": 10, "laptop": 10},
+    "02": {"quick": 10, "laptop": 10},
+    "03": {"quick": 10, "laptop": 10},
+    "04": {"quick": 15, "laptop": 15},
+    "05": {"quick": 15, "laptop": 250},
+    "06": {"quick": 15, "laptop": 60},
+    "07": {"quick": 15, "laptop": 170},
+    "08": {"quick": 10, "laptop": 10},
+    "09": {"quick": 15, "laptop": 135},
 }
 
 
