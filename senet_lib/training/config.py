@@ -43,6 +43,7 @@ class TrainConfig:
     lr_decay: float = 0.1  # step schedule: lr *= lr_decay at each milestone (He et al. 0.1, WRN 0.2)
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
+    ema_decay: float = 0.0  # > 0: evaluate and save an exponential moving average of the weights (e.g. 0.999)
     seed: int = 0
     device: str = "auto"
     precision: str = (
@@ -67,6 +68,10 @@ class TrainConfig:
             (self.batch_size >= 1, f"batch_size must be >= 1; got {self.batch_size}"),
             (self.lr > 0, f"lr must be > 0; got {self.lr}"),
             (0 <= self.label_smoothing < 1, f"label_smoothing must be in [0, 1); got {self.label_smoothing}"),
+            (
+                0 <= self.ema_decay < 1,
+                f"ema_decay must be in [0, 1) (0: no average; e.g. 0.999); got {self.ema_decay}",
+            ),
             (
                 all(0 < m < 1 for m in self.milestones),
                 f"milestones are fractions in (0, 1); got {self.milestones}",

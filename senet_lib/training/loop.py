@@ -29,7 +29,7 @@ from senet_lib.runtime import autocast, cpu_bf16_units, device_name, resolve_dev
 from senet_lib.training import distributed as dist_utils
 from senet_lib.training.config import TrainConfig
 from senet_lib.training.evaluate import evaluate
-from senet_lib.training.optim import make_optimizer, make_scheduler
+from senet_lib.training.optim import make_ema, make_optimizer, make_scheduler
 from senet_lib.training.rundir import (
     STATE_FILE,
     SUMMARY_FILE,
@@ -132,6 +132,8 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
         model = model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model, cfg)
     scheduler = make_scheduler(optimizer, cfg, len(data.train))
+    ema = make_ema(model, cfg)  # None unless cfg.ema_decay
+    final = model if ema is None else ema.module  # the weights that are evaluated and saved
     if ctx.rank == 0:  # a bad config or data stopped above, before any file was written
         owned.enter_context(hold_run_dir(run_dir))
         check_resume(cfg, run_dir) if resume else check_new_run(cfg, run_dir)  # again, now that it is ours
@@ -141,6 +143,8 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         set_rng_state(state["rng"], data.train)
         start_epoch, best_acc = state["epoch"], state["best_acc"]
         if start_epoch >= cfg.epochs and read_summary(run_dir) is not None:
@@ -197,6 +201,8 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
             loss.backward()
             optimizer.step()
             scheduler.step()
+            if ema is not None:
+                ema.update_parameters(model)
             loss_sum += loss.detach() * labels.numel()
             correct += (logits.argmax(1) == labels).sum()
             seen += labels.numel()
@@ -205,8 +211,8 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
         stop_if_diverged(int(first_bad), epoch, scheduler, run_dir)
         seconds = time.perf_counter() - start
         train_loss, train_acc = dist_utils.reduce_mean(loss_sum, correct, seen, ctx)
-        val = evaluate(model, data.val, num_classes=len(data.classes), channels_last=cfg.channels_last)
-        stop_if_not_finite(model, val["loss"], epoch, run_dir)  # never keep a diverged model as good
+        val = evaluate(final, data.val, num_classes=len(data.classes), channels_last=cfg.channels_last)
+        stop_if_not_finite(final, val["loss"], epoch, run_dir)  # never keep a diverged model as good
         eval_seconds = time.perf_counter() - start - seconds
         record = {
             "epoch": epoch + 1,
@@ -229,9 +235,11 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
                 "epoch": epoch + 1,
                 "best_acc": best_acc,
             }
+            if ema is not None:
+                state["ema"] = ema.state_dict()
             metrics = {"epoch": epoch + 1, "val_acc": val["accuracy"], "val_loss": val["loss"]}
             save_epoch(
-                run_dir, model, {**meta, "metrics": metrics}, record, state, val["accuracy"] >= best_acc
+                run_dir, final, {**meta, "metrics": metrics}, record, state, val["accuracy"] >= best_acc
             )
             if on_epoch is not None:
                 on_epoch(record)
@@ -242,9 +250,9 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
                 )
 
     if val is None:  # resumed after the last epoch (its summary was lost): evaluate the final weights
-        val = evaluate(model, data.val, num_classes=len(data.classes), channels_last=cfg.channels_last)
+        val = evaluate(final, data.val, num_classes=len(data.classes), channels_last=cfg.channels_last)
     # the same final weights with flip test-time augmentation, reported apart (never used to choose anything)
-    val_flip = evaluate(model, data.val, len(data.classes), channels_last=cfg.channels_last, flip_tta=True)
+    val_flip = evaluate(final, data.val, len(data.classes), channels_last=cfg.channels_last, flip_tta=True)
     summary = {
         "model": cfg.model,
         "epochs": cfg.epochs,

@@ -1,4 +1,4 @@
-"""The optimizer and the learning-rate schedules of a training run: SGD with momentum; step, cosine, one-cycle."""
+"""The optimizer, the learning-rate schedules (step, cosine, one-cycle) and the weight average of a training run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from torch import nn
 
 from senet_lib.training.config import TrainConfig
 
-__all__ = ["make_optimizer", "make_scheduler"]
+__all__ = ["make_ema", "make_optimizer", "make_scheduler"]
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -46,3 +46,16 @@ def make_scheduler(optimizer, cfg: TrainConfig, steps_per_epoch: int):
         return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))  # cosine
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def make_ema(model: nn.Module, cfg: TrainConfig) -> torch.optim.swa_utils.AveragedModel | None:
+    """An exponential moving average of the weights and BatchNorm statistics, updated after every step; None if off.
+
+    After step t: ema = decay * ema + (1 - decay) * weights (the first step copies them). With decay 0.999 the
+    average spans about the last 1,000 steps. The run evaluates and saves the average, not the raw weights.
+    """
+    if not cfg.ema_decay:
+        return None
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema_decay), use_buffers=True
+    )

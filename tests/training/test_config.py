@@ -54,6 +54,7 @@ def test_values_of_the_wrong_type_are_named(values, message):
         ("train_subset", -10, "train_subset must be >= 0"),
         ("val_size", 0, "val_size must be >= 1"),
         ("warmup_epochs", -1.0, "warmup_epochs must be >= 0"),
+        ("ema_decay", 1.0, r"ema_decay must be in \[0, 1\)"),
     ],
 )
 def test_values_that_cannot_be_meant_are_refused(field, value, message):

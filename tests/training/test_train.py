@@ -10,11 +10,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from senet_lib.checkpoint import load_model, read_meta
+from senet_lib.checkpoint import load_model, load_training_state, read_meta
 from senet_lib.cli import main as senet
 from senet_lib.paths import REPO_ROOT
 from senet_lib.training.config import TrainConfig
 from senet_lib.training.loop import make_scheduler, train
+from senet_lib.training.rundir import STATE_FILE
 
 ROOT = REPO_ROOT
 
@@ -104,6 +105,27 @@ def test_killed_run_resumes_to_identical_weights(tmp_path, precision, compile):
         assert torch.equal(whole[key], resumed[key]), key
     lines = (tmp_path / "killed" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+
+
+def test_weight_average_is_what_the_run_evaluates_saves_and_resumes(tmp_path):
+    """With ema_decay the run keeps an exponential moving average of the weights and saves it, not the raw
+    weights; a run killed mid-epoch resumes to the same average, bit for bit."""
+    train(tiny_config(tmp_path / "whole", ema_decay=0.9))
+    state = load_training_state(tmp_path / "whole" / STATE_FILE)
+    saved = load_file(tmp_path / "whole" / "latest.safetensors")
+    assert all(torch.equal(value, state["ema"][f"module.{key}"]) for key, value in saved.items())
+    floats = [key for key, value in saved.items() if value.is_floating_point()]
+    assert not all(torch.equal(saved[key], state["model"][key]) for key in floats)  # not the raw weights
+
+    def kill(epoch, step):
+        if epoch == 2 and step == 1:
+            raise KeyboardInterrupt("simulated kill")
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(tmp_path / "killed", ema_decay=0.9), on_step=kill)
+    train(tiny_config(tmp_path / "killed", ema_decay=0.9), resume=True)
+    resumed = load_file(tmp_path / "killed" / "latest.safetensors")
+    assert all(torch.equal(saved[key], resumed[key]) for key in saved)
 
 
 def test_resume_from_cli(tmp_path, capsys):
