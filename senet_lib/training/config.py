@@ -14,8 +14,10 @@ from senet_lib.data import LOADER_KINDS
 from senet_lib.runtime import DEVICES, PRECISIONS
 
 SCHEDULES = ("step", "cosine", "onecycle")
-#: Fields that say where this machine keeps things or how it reports, not what is trained: left out of recipes.
-MACHINE_FIELDS = ("data_dir", "run_dir", "progress")
+#: Fields that say where this machine keeps things, how many CPU threads it gives the run and how it reports, not
+#: what is trained: left out of recipes (and their ids), and free to change on --resume (bit-for-bit equality with
+#: an uninterrupted run holds for the same number of threads: another one may sum in another order).
+MACHINE_FIELDS = ("data_dir", "run_dir", "progress", "threads")
 
 
 @dataclass
@@ -93,7 +95,9 @@ class TrainConfig:
     def recipe_id(self) -> str:
         """8 hex digits naming the recipe: sha256 of its fields that differ from the defaults (a new field keeps old ids)."""
         defaults = TrainConfig().recipe()
-        changed = {k: v for k, v in self.recipe().items() if v != defaults[k]}
+        typed = {f.name: f.default for f in dataclasses.fields(self) if f.name != "model_options"}
+        recipe = {k: _coerce(k, v, typed[k]) if k in typed else v for k, v in self.recipe().items()}
+        changed = {k: v for k, v in recipe.items() if v != defaults[k]}  # warmup_epochs 1 and 1.0: one id
         text = json.dumps(changed, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:8]
 
@@ -212,8 +216,8 @@ def parse_assignment(item: str) -> tuple[str, Any]:
 def load_run_config(run_dir: str | Path, /, **given: Any) -> TrainConfig:
     """The config a run in ``run_dir`` was started with (its ``config.json``), for an exact resume.
 
-    ``given`` (e.g. flags of the resume command) may change only where this machine keeps data and shows progress
-    (``data_dir``, ``progress``); a recipe field that differs from the saved one is a ValueError naming it.
+    ``given`` (e.g. flags of the resume command) may change only where this machine keeps data, how many CPU threads
+    it uses and how it shows progress (``data_dir``, ``threads``, ``progress``); a recipe field that differs from the saved one is a ValueError naming it.
     """
     path = Path(run_dir) / "config.json"
     if not path.is_file():

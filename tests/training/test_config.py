@@ -75,13 +75,18 @@ def test_config_files_that_do_not_parse_say_which(tmp_path):
 def test_a_resume_takes_machine_settings_but_no_recipe_change(tmp_path):
     saved = TrainConfig(epochs=5, lr=0.1, warmup_epochs=1)
     (tmp_path / "config.json").write_text(json.dumps({**saved.to_dict(), "warmup_epochs": 1}))
-    cfg = load_run_config(tmp_path, progress=False, data_dir="/data", epochs=5, lr=0.1, run_dir=str(tmp_path))
-    assert (cfg.progress, cfg.data_dir, cfg.run_dir, cfg.recipe()) == (
+    cfg = load_run_config(
+        tmp_path, progress=False, data_dir="/data", threads=2, epochs=5, lr=0.1, run_dir=str(tmp_path)
+    )
+    assert (cfg.progress, cfg.data_dir, cfg.threads, cfg.run_dir, cfg.recipe()) == (
         False,
         "/data",
+        2,
         str(tmp_path),
         saved.recipe(),
     )
+    assert cfg.recipe_id() == saved.recipe_id()  # the same recipe, however many threads run it
+    assert TrainConfig(warmup_epochs=1).recipe_id() == TrainConfig(warmup_epochs=1.0).recipe_id()
     with pytest.raises(
         ValueError, match=r"keeps its recipe: .* epochs 5 -> 8, lr 0.1 -> 0.2 would change it"
     ):
