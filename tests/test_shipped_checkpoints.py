@@ -43,6 +43,27 @@ def test_checkpoint_loads_with_complete_sidecar(name):
     assert report["accuracy"] == pytest.approx(meta["metrics"]["val_acc"])
 
 
+def strings_in(value):
+    """Every string in a JSON value, however deeply nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sidecar_names_no_path_of_the_training_machine_and_agrees_with_itself(name):
+    meta = read_meta(CKPT / name)
+    assert not [s for s in strings_in(meta) if s.startswith(("/", "~", "../")) or s[1:3] == ":\\"]
+    assert not {"data_dir", "run_dir", "progress"} & set(meta["recipe"])  # where one machine kept its files
+    assert "/" not in meta["recipe"]["dataset"]  # a dataset name any machine resolves (senet_lib.paths)
+    assert meta["recipe"]["val_source"] == meta["data"]["val_source"] == "holdout"
+
+
 def test_se_checkpoint_has_class_profiles():
     profiles = profiles_from_json(read_meta(CKPT / "se_resnet20")["class_profiles"])
     assert list(profiles) == [f"SE_{s}_{b}" for s in (2, 3, 4) for b in (1, 2, 3)]
