@@ -95,7 +95,7 @@ class TrainConfig:
     def recipe_id(self) -> str:
         """8 hex digits naming the recipe: sha256 of its fields that differ from the defaults (a new field keeps old ids)."""
         defaults = TrainConfig().recipe()
-        typed = {f.name: f.default for f in dataclasses.fields(self) if f.name != "model_options"}
+        typed = _typed_defaults()
         recipe = {k: _coerce(k, v, typed[k]) if k in typed else v for k, v in self.recipe().items()}
         changed = {k: v for k, v in recipe.items() if v != defaults[k]}  # warmup_epochs 1 and 1.0: one id
         text = json.dumps(changed, sort_keys=True, separators=(",", ":"))
@@ -120,7 +120,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """A config from field values (a file, the command line); each value is checked against its field's type."""
-        defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.name != "model_options"}
+        defaults = _typed_defaults()
         known = {*defaults, "model_options"}
         unknown = sorted(set(values) - known - {"bf16"})
         if unknown:
@@ -131,6 +131,11 @@ class TrainConfig:
         for name, value in values.items():
             values[name] = _coerce(name, value, defaults.get(name, {}))
         return cls(**values)
+
+
+def _typed_defaults() -> dict[str, Any]:
+    """Each field's default but ``model_options``'s (a factory): what :func:`_coerce` types a value by."""
+    return {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name != "model_options"}
 
 
 def _coerce(name: str, value: Any, default: Any) -> Any:
@@ -217,7 +222,8 @@ def load_run_config(run_dir: str | Path, /, **given: Any) -> TrainConfig:
     """The config a run in ``run_dir`` was started with (its ``config.json``), for an exact resume.
 
     ``given`` (e.g. flags of the resume command) may change only where this machine keeps data, how many CPU threads
-    it uses and how it shows progress (``data_dir``, ``threads``, ``progress``); a recipe field that differs from the saved one is a ValueError naming it.
+    it uses and how it shows progress (``data_dir``, ``threads``, ``progress``); a recipe field that differs from
+    the saved one is a ValueError naming it.
     """
     path = Path(run_dir) / "config.json"
     if not path.is_file():
