@@ -17,6 +17,8 @@ import torch
 
 __all__ = [
     "DEVICES",
+    "EXECUTION_FIELDS",
+    "MACHINE_FIELDS",
     "PRECISIONS",
     "autocast",
     "cpu_bf16_units",
@@ -29,6 +31,13 @@ __all__ = [
 DEVICES = ("auto", "cpu", "cuda", "mps")
 #: ``auto``: bf16 where the hardware computes it natively, else fp32; ``bf16`` / ``fp32`` force one.
 PRECISIONS = ("auto", "bf16", "fp32")
+#: Run settings that say where this machine keeps things, how many CPU threads it gives the run and how it
+#: reports, not what is trained: left out of recipes (and their ids), and free to change on --resume (bit-for-bit
+#: equality with an uninterrupted run holds for the same number of threads: another one may sum in another order).
+MACHINE_FIELDS = ("data_dir", "run_dir", "progress", "threads")
+#: Run settings that say how the arithmetic was carried out (which device, how batches were fed, compiled or
+#: not), not what was trained: two runs that differ only here are the same experiment.
+EXECUTION_FIELDS = ("device", "loader", "num_workers", "compile")
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -14,6 +14,7 @@ from pathlib import Path
 from senet_lib.complexity import plain_twin
 from senet_lib.models.common import SE_OPTION_NAMES
 from senet_lib.paths import samples_dir
+from senet_lib.runtime import EXECUTION_FIELDS, MACHINE_FIELDS
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -31,10 +32,8 @@ __all__ = [
 
 #: The model shown first: the first of these that ships (the deeper pair once trained), else the first stem.
 DEFAULT_MODELS = ("se_resnet56", "se_resnet20")
-#: Recipe keys that say how or where a run went, not what was trained: they may differ between twins.
-RUN_ONLY_KEYS = frozenset(
-    {"model", "model_options", "run_dir", "device", "loader", "num_workers", "threads", "progress", "compile"}
-)
+#: Recipe keys that may differ between twins: the model itself, and how or where the run went.
+RUN_ONLY_KEYS = frozenset({"model", "model_options", *MACHINE_FIELDS, *EXECUTION_FIELDS})
 #: Data keys that define the split: twins must agree on every one of them.
 SPLIT_KEYS = ("dataset", "val_source", "seed", "image_size", "train_size", "val_size", "num_classes")
 #: The split the shipped samples were held out of (data/samples/README.md): the first 3 images per class of

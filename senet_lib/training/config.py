@@ -11,13 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from senet_lib.data import LOADER_KINDS
-from senet_lib.runtime import DEVICES, PRECISIONS
+from senet_lib.runtime import DEVICES, MACHINE_FIELDS, PRECISIONS
 
 SCHEDULES = ("step", "cosine", "onecycle")
-#: Fields that say where this machine keeps things, how many CPU threads it gives the run and how it reports, not
-#: what is trained: left out of recipes (and their ids), and free to change on --resume (bit-for-bit equality with
-#: an uninterrupted run holds for the same number of threads: another one may sum in another order).
-MACHINE_FIELDS = ("data_dir", "run_dir", "progress", "threads")
 
 
 @dataclass
