@@ -98,27 +98,33 @@ def run_grid(
     """Train every row for every seed (skipping finished runs) and write the CSV and markdown tables.
 
     ``overrides`` replace base fields in every row (e.g. the dataset path, the device, fewer epochs);
-    ``only`` keeps the rows with these labels.
+    ``only`` trains the rows with these labels (returned); the tables also keep every other row whose seeds have
+    all finished, so a grid run row by row, across sessions, ends with one table of all its rows.
     """
-    name, base, rows, caption = load_grid(path)
-    pairs = load_pairs(path, rows)  # checked before any training
-    rows = select_rows(rows, only)
-    runs = grid_runs(name, base, rows, seeds, out_dir, progress, overrides)
-    errors, waiting, stuck = {}, list(runs), False
+    name, base, all_rows, caption = load_grid(path)
+    pairs = load_pairs(path, all_rows)  # checked before any training
+    rows = select_rows(all_rows, only)
+    runs = grid_runs(name, base, all_rows, seeds, out_dir, progress, overrides)
+    selected = {i for i, row in enumerate(all_rows) if any(row is chosen for chosen in rows)}
+    errors, waiting, stuck = {}, [key for key in runs if key[0] in selected], False
     while waiting:  # runs another runner holds are left for later; when only those remain, wait for one
         busy = []
         for n, key in enumerate(waiting):
             try:
-                errors[key] = _finish_run(name, rows[key[0]].label, runs[key], wait=stuck and n == 0)
+                errors[key] = _finish_run(name, all_rows[key[0]].label, runs[key], wait=stuck and n == 0)
             except RunDirBusy:
-                print(f"[{name}] {rows[key[0]].label} seed {key[1]}: another process trains it; later")
+                print(f"[{name}] {all_rows[key[0]].label} seed {key[1]}: another process trains it; later")
                 busy.append(key)
         stuck, waiting = len(busy) == len(waiting), busy
-    for i, row in enumerate(rows):
-        row.errors = [errors[i, seed] for seed in range(seeds)]
+    for i, row in enumerate(all_rows):
+        if i in selected:
+            row.errors = [errors[i, seed] for seed in range(seeds)]
+        else:  # a row another invocation ran: tabulated once every seed of it has finished
+            row.errors = [e for seed in range(seeds) if (e := _finished_error(runs[i, seed])) is not None]
+    done = [row for i, row in enumerate(all_rows) if i in selected or len(row.errors) == seeds]
     command = f"python -m senet_lib experiments run {path} --seeds {seeds}"
-    write_tables(name, rows, Path(out_dir) / "results", caption, command)
-    by_label = {row.label: row for row in rows}
+    write_tables(name, done, Path(out_dir) / "results", caption, command)
+    by_label = {row.label: row for row in done}
     pairs = [(a, b) for a, b in pairs if a in by_label and b in by_label]
     if pairs:
         write_paired_table(
@@ -159,6 +165,17 @@ def _finish_run(name: str, label: str, cfg: TrainConfig, wait: bool) -> float:
             resume = (run_dir / STATE_FILE).exists()
             print(f"[{name}] {label} seed {cfg.seed}: {'resuming' if resume else 'training'} -> {run_dir}")
             summary = train(cfg, resume=resume)
+    return _error(summary)
+
+
+def _finished_error(cfg: TrainConfig) -> float | None:
+    """The validation error (%) of a run that has finished, None if it has not (nothing is trained)."""
+    summary = read_summary(Path(cfg.run_dir))
+    return None if summary is None else _error(summary)
+
+
+def _error(summary: dict) -> float:
+    """A finished run's final-epoch validation error (%), never its best epoch's."""
     return 100.0 * (1.0 - summary["final_val_acc"])
 
 

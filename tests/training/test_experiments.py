@@ -98,6 +98,25 @@ def test_a_finished_run_whose_summary_was_lost_is_finished_again(grid, tmp_path)
     assert rows[0].errors == [pytest.approx(100 * (1 - summary["final_val_acc"]))]
 
 
+def test_a_grid_run_row_by_row_ends_with_one_table_of_all_its_rows(grid, tmp_path, monkeypatch):
+    """--row trains only its rows, but the tables keep every row that has finished: the depth-56 rows run in a
+    later session must not wipe the depth-20 rows from the committed table; an unfinished row is left out."""
+    calls = []
+    monkeypatch.setattr(experiments, "train", fake_train(calls))
+    table = tmp_path / "results" / "grid.csv"
+    first = run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r=4"])
+    assert [row.label for row in first] == ["SE r=4"] and len(calls) == 2
+    assert [line.split(",")[0] for line in table.read_text().splitlines()[1:]] == ["SE r=4"]
+    Path(_runs(grid, tmp_path)[1].run_dir).mkdir(parents=True)  # the other row: started, not finished
+    run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r=4"])
+    assert len(calls) == 2 and [line.split(",")[0] for line in table.read_text().splitlines()[1:]] == ["SE r=4"]
+    second = run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r/4"])
+    assert [row.label for row in second] == ["SE r/4"] and len(calls) == 4
+    lines = table.read_text().splitlines()[1:]
+    assert [line.split(",")[0] for line in lines] == ["SE r=4", "SE r/4"]
+    assert lines[0].split(",")[2] == "46.00" and lines[1].split(",")[2] == "42.00"  # 1 - (0.5 + r / 100)
+
+
 def _runs(grid, out_dir):
     name, base, rows, _ = load_grid(grid)
     return [cfg for _, cfg in sorted(grid_runs(name, base, rows, 1, out_dir, progress=False).items())]
