@@ -109,7 +109,9 @@ def test_a_grid_run_row_by_row_ends_with_one_table_of_all_its_rows(grid, tmp_pat
     assert [line.split(",")[0] for line in table.read_text().splitlines()[1:]] == ["SE r=4"]
     Path(_runs(grid, tmp_path)[1].run_dir).mkdir(parents=True)  # the other row: started, not finished
     run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r=4"])
-    assert len(calls) == 2 and [line.split(",")[0] for line in table.read_text().splitlines()[1:]] == ["SE r=4"]
+    assert len(calls) == 2 and [line.split(",")[0] for line in table.read_text().splitlines()[1:]] == [
+        "SE r=4"
+    ]
     second = run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r/4"])
     assert [row.label for row in second] == ["SE r/4"] and len(calls) == 4
     lines = table.read_text().splitlines()[1:]
