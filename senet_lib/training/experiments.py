@@ -13,6 +13,7 @@ Finished runs are skipped; interrupted ones are resumed; runners sharing a grid 
 from __future__ import annotations
 
 import csv
+import json
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 
 from senet_lib.training.config import TrainConfig, load_config_file
 from senet_lib.training.loop import train
-from senet_lib.training.rundir import STATE_FILE, RunDirBusy, hold_run_dir, read_summary
+from senet_lib.training.rundir import METRICS_FILE, STATE_FILE, RunDirBusy, hold_run_dir, read_summary
 
 
 @dataclass
@@ -121,15 +122,16 @@ def run_grid(
             row.errors = [errors[i, seed] for seed in range(seeds)]
         else:  # a row another invocation ran: tabulated once every seed of it has finished
             row.errors = [e for seed in range(seeds) if (e := _finished_error(runs[i, seed])) is not None]
-    done = [row for i, row in enumerate(all_rows) if i in selected or len(row.errors) == seeds]
+    done = [i for i, row in enumerate(all_rows) if i in selected or len(row.errors) == seeds]
     command = f"python -m senet_lib experiments run {path} --seeds {seeds}"
-    write_tables(name, done, Path(out_dir) / "results", caption, command)
-    by_label = {row.label: row for row in done}
+    results = Path(out_dir) / "results"
+    write_tables(name, [all_rows[i] for i in done], results, caption, command)
+    finished = [(all_rows[i].label, seed, Path(runs[i, seed].run_dir)) for i in done for seed in range(seeds)]
+    write_run_records(name, finished, results)
+    by_label = {all_rows[i].label: all_rows[i] for i in done}
     pairs = [(a, b) for a, b in pairs if a in by_label and b in by_label]
     if pairs:
-        write_paired_table(
-            name, [(by_label[a], by_label[b]) for a, b in pairs], Path(out_dir) / "results", command
-        )
+        write_paired_table(name, [(by_label[a], by_label[b]) for a, b in pairs], results, command)
     return rows
 
 
@@ -223,6 +225,77 @@ def write_tables(
         lines.append(f"| {row.label} | {len(row.errors)} | {mean:.2f} ± {std:.2f} | {paper} |")
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
+
+
+#: ``<name>_runs.csv``: one line per run. compute_seconds sums the epochs' training and validation time (the
+#: metrics.jsonl ``seconds`` + ``eval_seconds``: no start-up, no compiling), across resumes.
+RUN_COLUMNS = (
+    "label",
+    "seed",
+    "run",
+    "epochs",
+    "final_val_acc",
+    "final_val_acc_flip_tta",
+    "best_val_acc",
+    "compute_seconds",
+    "device",
+    "precision",
+    "compile",
+    "threads",
+)
+#: ``<name>_curves.csv``: one line per epoch of every run, as its metrics.jsonl records it.
+CURVE_COLUMNS = (
+    "label",
+    "seed",
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "images_per_s",
+    "seconds",
+    "eval_seconds",
+)
+
+
+def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir: Path) -> tuple[Path, Path]:
+    """``<name>_runs.csv`` and ``<name>_curves.csv`` for ``(label, seed, run dir)`` of finished runs: every seed's
+    final and best epoch (flip test-time augmentation apart), its compute time and where it ran, and its curves."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    run_lines, curve_lines = [], []
+    for label, seed, run_dir in runs:
+        summary = read_summary(run_dir) or {}
+        path = run_dir / METRICS_FILE
+        records = (
+            [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            if path.is_file()
+            else []
+        )
+        curve_lines += [{"label": label, "seed": seed, **record} for record in records]
+        runtime = summary.get("runtime", {})
+        run_lines.append(
+            {
+                **{
+                    key: summary.get(key)
+                    for key in ("epochs", "final_val_acc", "final_val_acc_flip_tta", "best_val_acc")
+                },
+                **{key: runtime.get(key) for key in ("device", "precision", "compile", "threads")},
+                "label": label,
+                "seed": seed,
+                "run": run_dir.name,
+                "compute_seconds": round(
+                    sum(r.get("seconds", 0) + r.get("eval_seconds", 0) for r in records), 1
+                ),
+            }
+        )
+    paths = results_dir / f"{name}_runs.csv", results_dir / f"{name}_curves.csv"
+    for path, columns, lines in zip(paths, (RUN_COLUMNS, CURVE_COLUMNS), (run_lines, curve_lines)):
+        with open(path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(lines)
+    return paths
 
 
 def write_paired_table(name: str, pairs: list[tuple[Row, Row]], results_dir: Path, command: str = "") -> Path:

@@ -167,6 +167,18 @@ def test_experiment_grid_runs_resumes_and_tabulates(tmp_path, monkeypatch):
     mean = sum(diffs) / 2
     assert f"| SE-ResNet-20 r=4 − ResNet-20 | 2 | {mean:+.2f} ± " in paired
     assert ", ".join(f"{d:+.2f}" for d in diffs) in paired
+    with open(tmp_path / "results" / "smoke_runs.csv") as fh:
+        per_run = list(csv.DictReader(fh))
+    assert [(r["label"], r["seed"]) for r in per_run] == [(r.label, str(s)) for r in rows for s in (0, 1)]
+    assert [100 * (1 - float(r["final_val_acc"])) for r in per_run] == pytest.approx(
+        [e for r in rows for e in r.errors]
+    )
+    assert all(float(r["compute_seconds"]) > 0 and r["device"] for r in per_run)
+    with open(tmp_path / "results" / "smoke_curves.csv") as fh:
+        curves = list(csv.DictReader(fh))
+    assert [(r["label"], r["seed"], r["epoch"]) for r in curves] == [
+        (r.label, str(s), "1") for r in rows for s in (0, 1)
+    ]  # one epoch per run
     (run_dir,) = (tmp_path / "runs" / "smoke").glob("se_resnet_20_r_4-s1-*")  # <label>-s<seed>-<recipe id>
     meta = read_meta(run_dir / "best")
     assert meta["model"]["reduction"] == 4 and meta["recipe"]["seed"] == 1
