@@ -43,6 +43,20 @@ def test_checkpoint_loads_with_complete_sidecar(name):
     assert report["accuracy"] == pytest.approx(meta["metrics"]["val_acc"])
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_ships_its_curves_and_is_the_final_epoch(name):
+    """metrics.jsonl beside the weights holds every epoch; the weights are the last epoch's, never the best's."""
+    meta = read_meta(CKPT / name)
+    lines = (CKPT / f"{name}.metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    epochs = meta["recipe"]["epochs"]
+    assert [record["epoch"] for record in records] == list(range(1, epochs + 1))
+    assert meta["metrics"]["epoch"] == epochs
+    assert records[-1]["val_acc"] == pytest.approx(meta["metrics"]["val_acc"])
+    report = json.loads((CKPT / f"{name}.eval.json").read_text())
+    assert not [s for s in strings_in(report) if s.startswith(("/", "~", "../"))]
+
+
 def strings_in(value):
     """Every string in a JSON value, however deeply nested."""
     if isinstance(value, str):

@@ -38,7 +38,7 @@ RUN_ONLY_KEYS = frozenset({"model", "model_options", *MACHINE_FIELDS, *EXECUTION
 SPLIT_KEYS = ("dataset", "val_source", "seed", "image_size", "train_size", "val_size", "num_classes")
 #: The split the shipped samples were held out of (data/samples/README.md): the first 3 images per class of
 #: the 5,000-image validation hold-out of the CIFAR-10 JPEG training archive, seed 0.
-SAMPLES_SPLIT = {"dataset": "cifar10-jpeg-train.tar.gz", "val_source": "holdout", "seed": 0, "val_size": 5000}
+SAMPLES_SPLIT = {"source": "cifar10-jpeg-train.tar.gz", "val_source": "holdout", "seed": 0, "val_size": 5000}
 
 
 def is_se(meta: Mapping) -> bool:
@@ -115,9 +115,15 @@ class DataInfo:
 
 
 def data_info(meta: Mapping) -> DataInfo:
-    """The data a checkpoint was trained and validated on, from its sidecar's ``data`` (then ``recipe``)."""
+    """The data a checkpoint was trained and validated on, from its sidecar's ``data`` (then ``recipe``): named by
+    the file it was read from where there is one (a dataset named ``cifar10-jpeg`` is read from an archive)."""
     data, recipe = meta.get("data") or {}, meta.get("recipe") or {}
-    dataset = data.get("dataset") or (Path(str(recipe["dataset"])).name if recipe.get("dataset") else None)
+    source = data.get("source")  # the archive or folder read ("cifar10-jpeg-train.tar.gz"), or "torchvision"
+    dataset = (
+        (source if source and source != "torchvision" else None)
+        or data.get("dataset")
+        or (Path(str(recipe["dataset"])).name if recipe.get("dataset") else None)
+    )
 
     def number(key: str) -> int | None:
         value = data.get(key, recipe.get(key))
