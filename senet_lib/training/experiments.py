@@ -22,7 +22,14 @@ from typing import Any
 
 from senet_lib.training.config import TrainConfig, load_config_file
 from senet_lib.training.loop import train
-from senet_lib.training.rundir import METRICS_FILE, STATE_FILE, RunDirBusy, hold_run_dir, read_summary
+from senet_lib.training.rundir import (
+    EPOCH_FIELDS,
+    METRICS_FILE,
+    STATE_FILE,
+    RunDirBusy,
+    hold_run_dir,
+    read_summary,
+)
 
 
 @dataclass
@@ -244,19 +251,7 @@ RUN_COLUMNS = (
     "threads",
 )
 #: ``<name>_curves.csv``: one line per epoch of every run, as its metrics.jsonl records it.
-CURVE_COLUMNS = (
-    "label",
-    "seed",
-    "epoch",
-    "train_loss",
-    "train_acc",
-    "val_loss",
-    "val_acc",
-    "lr",
-    "images_per_s",
-    "seconds",
-    "eval_seconds",
-)
+CURVE_COLUMNS = ("label", "seed", *EPOCH_FIELDS)
 
 
 def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir: Path) -> tuple[Path, Path]:

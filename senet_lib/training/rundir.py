@@ -24,6 +24,7 @@ from senet_lib.training.config import TrainConfig, recipe_differences
 
 __all__ = [
     "CONFIG_FILE",
+    "EPOCH_FIELDS",
     "METRICS_FILE",
     "STATE_FILE",
     "SUMMARY_FILE",
@@ -42,6 +43,18 @@ __all__ = [
 
 CONFIG_FILE, METRICS_FILE, SUMMARY_FILE = "config.json", "metrics.jsonl", "summary.json"
 STATE_FILE = "latest_state.pt"
+#: One line of ``metrics.jsonl``: what every epoch records (seconds: training; eval_seconds: validation).
+EPOCH_FIELDS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "images_per_s",
+    "seconds",
+    "eval_seconds",
+)
 LOCK_FILE = ".lock"  # held (flock) by the process training in the folder; the kernel releases it when it dies
 #: A folder holding any of these has results to lose; one holding none (a run killed in its first epoch) is reused.
 RESULT_FILES = (STATE_FILE, SUMMARY_FILE, "latest.safetensors", "best.safetensors")
