@@ -10,7 +10,8 @@ from typing import Any
 
 from senet_lib.training.bench import format_bench_table, run_benchmark
 from senet_lib.training.config import TrainConfig, load_config_file, load_run_config, parse_assignment
-from senet_lib.training.experiments import mean_std, run_grid
+from senet_lib.training.experiments import run_grid
+from senet_lib.training.grid_tables import mean_std
 from senet_lib.training.loop import train
 from senet_lib.training.rundir import resume_hint
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from senet_lib.paths import REPO_ROOT, checkpoints_dir
-from senet_lib.training.experiments import Row
+from senet_lib.training.grid_tables import Row
 
 __all__ = [
     "RESULTS_DIR",

@@ -12,42 +12,14 @@ Finished runs are skipped; interrupted ones are resumed; runners sharing a grid 
 
 from __future__ import annotations
 
-import csv
-import json
-import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from senet_lib.training.config import TrainConfig, load_config_file
+from senet_lib.training.grid_tables import Row, write_paired_table, write_run_records, write_tables
 from senet_lib.training.loop import train
-from senet_lib.training.rundir import (
-    EPOCH_FIELDS,
-    METRICS_FILE,
-    STATE_FILE,
-    RunDirBusy,
-    hold_run_dir,
-    read_summary,
-)
-
-
-@dataclass
-class Row:
-    label: str
-    fields: dict[str, Any]
-    paper: float | None = None
-    errors: list[float] = field(default_factory=list)  # validation error (%) per finished seed
-
-    @property
-    def mean(self) -> float:
-        """Mean validation error (%) over the finished seeds."""
-        return mean_std(self.errors)[0]
-
-    @property
-    def std(self) -> float:
-        """Sample standard deviation of the validation error (%) over the finished seeds (0 for one seed)."""
-        return mean_std(self.errors)[1]
+from senet_lib.training.rundir import STATE_FILE, RunDirBusy, hold_run_dir, read_summary
 
 
 def load_grid(path: str | Path) -> tuple[str, dict[str, Any], list[Row], str]:
@@ -190,126 +162,3 @@ def _error(summary: dict) -> float:
 
 def slug(label: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in label).strip("_").lower()
-
-
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
-def write_tables(
-    name: str, rows: list[Row], results_dir: Path, caption: str, command: str = ""
-) -> tuple[Path, Path]:
-    """``<name>.csv`` (one line per row) and ``<name>.md`` (mean ± std beside the paper's number)."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
-    with open(csv_path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["label", "seeds", "error_mean", "error_std", "paper_error", "errors"])
-        for row in rows:
-            mean, std = mean_std(row.errors)
-            writer.writerow(
-                [
-                    row.label,
-                    len(row.errors),
-                    f"{mean:.2f}",
-                    f"{std:.2f}",
-                    "" if row.paper is None else row.paper,
-                    " ".join(f"{e:.2f}" for e in row.errors),
-                ]
-            )
-    lines = [
-        f"# {name}",
-        "",
-        "Final-epoch validation error (%), mean ± sample std over seeds."
-        + (f" Reproduce: `{command}`." if command else ""),
-        "",
-        f"| model | seeds | val error (%) mean ± std | {caption} |",
-        "|---|---|---|---|",
-    ]
-    for row in rows:
-        mean, std = mean_std(row.errors)
-        paper = "–" if row.paper is None else f"{row.paper:.2f}"
-        lines.append(f"| {row.label} | {len(row.errors)} | {mean:.2f} ± {std:.2f} | {paper} |")
-    md_path.write_text("\n".join(lines) + "\n")
-    return csv_path, md_path
-
-
-#: ``<name>_runs.csv``: one line per run. compute_seconds sums the epochs' training and validation time (the
-#: metrics.jsonl ``seconds`` + ``eval_seconds``: no start-up, no compiling), across resumes.
-RUN_COLUMNS = (
-    "label",
-    "seed",
-    "run",
-    "epochs",
-    "final_val_acc",
-    "final_val_acc_flip_tta",
-    "best_val_acc",
-    "compute_seconds",
-    "device",
-    "precision",
-    "compile",
-    "threads",
-)
-#: ``<name>_curves.csv``: one line per epoch of every run, as its metrics.jsonl records it.
-CURVE_COLUMNS = ("label", "seed", *EPOCH_FIELDS)
-
-
-def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir: Path) -> tuple[Path, Path]:
-    """``<name>_runs.csv`` and ``<name>_curves.csv`` for ``(label, seed, run dir)`` of finished runs: every seed's
-    final and best epoch (flip test-time augmentation apart), its compute time and where it ran, and its curves."""
-    results_dir.mkdir(parents=True, exist_ok=True)
-    run_lines, curve_lines = [], []
-    for label, seed, run_dir in runs:
-        summary = read_summary(run_dir) or {}
-        path = run_dir / METRICS_FILE
-        records = (
-            [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            if path.is_file()
-            else []
-        )
-        curve_lines += [{"label": label, "seed": seed, **record} for record in records]
-        runtime = summary.get("runtime", {})
-        run_lines.append(
-            {
-                **{
-                    key: summary.get(key)
-                    for key in ("epochs", "final_val_acc", "final_val_acc_flip_tta", "best_val_acc")
-                },
-                **{key: runtime.get(key) for key in ("device", "precision", "compile", "threads")},
-                "label": label,
-                "seed": seed,
-                "run": run_dir.name,
-                "compute_seconds": round(
-                    sum(r.get("seconds", 0) + r.get("eval_seconds", 0) for r in records), 1
-                ),
-            }
-        )
-    paths = results_dir / f"{name}_runs.csv", results_dir / f"{name}_curves.csv"
-    for path, columns, lines in zip(paths, (RUN_COLUMNS, CURVE_COLUMNS), (run_lines, curve_lines)):
-        with open(path, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, columns, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(lines)
-    return paths
-
-
-def write_paired_table(name: str, pairs: list[tuple[Row, Row]], results_dir: Path, command: str = "") -> Path:
-    """``<name>_pairs.md``: per pair (A, B), the seed-by-seed difference of validation error A - B, mean ± std."""
-    lines = [
-        f"# {name}: paired differences",
-        "",
-        "Validation error of the first row minus the second, seed by seed (same seed: same split, initialisation"
-        " draw and data order), in percentage points; negative means the first is better."
-        + (f" Reproduce: `{command}`." if command else ""),
-        "",
-        "| pair | seeds | difference (points) mean ± std | per seed |",
-        "|---|---|---|---|",
-    ]
-    for a, b in pairs:
-        diffs = [x - y for x, y in zip(a.errors, b.errors)]
-        mean, std = mean_std(diffs)
-        per_seed = ", ".join(f"{d:+.2f}" for d in diffs)
-        lines.append(f"| {a.label} − {b.label} | {len(diffs)} | {mean:+.2f} ± {std:.2f} | {per_seed} |")
-    path = results_dir / f"{name}_pairs.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path

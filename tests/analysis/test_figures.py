@@ -214,7 +214,7 @@ def test_prediction_bars_group_and_order_by_the_first_entry():
 
 
 def test_ablation_comparison_shows_mean_std_and_paper():
-    from senet_lib.training.experiments import Row
+    from senet_lib.training.grid_tables import Row
 
     rows = [
         Row("r = 2", {}, 22.29, [10.0, 12.0]),
