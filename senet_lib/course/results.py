@@ -19,6 +19,7 @@ from typing import Any
 
 from senet_lib.paths import REPO_ROOT, checkpoints_dir
 from senet_lib.training.grid_tables import Row
+from senet_lib.training.rundir import read_metrics
 
 __all__ = [
     "RESULTS_DIR",
@@ -72,10 +73,7 @@ def _train_command(name: str) -> str:
 def shipped_curves(name: str) -> Shipped:
     """The per-epoch training records of the shipped model ``name`` (a list of dicts), or not shipped."""
     path = checkpoints_dir() / f"{name}.metrics.jsonl"
-    records = None
-    if path.is_file():
-        records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] or None
-    return Shipped(f"training curves of {name}", path, _train_command(name), records)
+    return Shipped(f"training curves of {name}", path, _train_command(name), read_metrics(path) or None)
 
 
 def shipped_checkpoint(name: str) -> Shipped:

@@ -26,6 +26,7 @@ from senet_lib.paths import REPO_ROOT
 from senet_lib.runtime import autocast, resolve_device, resolve_precision
 from senet_lib.training.config import TrainConfig
 from senet_lib.training.loop import train
+from senet_lib.training.rundir import METRICS_FILE, read_metrics
 
 __all__ = [
     "RUNS_DIR",
@@ -105,13 +106,6 @@ class _Stop(Exception):
     """Raised from the step hook to stop a run on purpose after some epochs (a demonstration of resuming)."""
 
 
-def _records(run_dir: Path) -> list[dict]:
-    path = run_dir / "metrics.jsonl"
-    return (
-        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
-    )
-
-
 def train_or_resume(
     cfg: TrainConfig,
     root: str | Path = RUNS_DIR,
@@ -130,7 +124,7 @@ def train_or_resume(
     label = label or cfg.model
     run_dir = course_run_dir(cfg, root)
     cfg = replace(cfg, run_dir=str(run_dir))
-    done = _records(run_dir)
+    done = read_metrics(run_dir / METRICS_FILE)
     summary_file = run_dir / "summary.json"
     if summary_file.is_file():
         print(

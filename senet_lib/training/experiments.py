@@ -85,7 +85,8 @@ def run_grid(
     pairs = load_pairs(path, all_rows)  # checked before any training
     rows = select_rows(all_rows, only)
     runs = grid_runs(name, base, all_rows, seeds, out_dir, progress, overrides)
-    selected = {i for i, row in enumerate(all_rows) if any(row is chosen for chosen in rows)}
+    chosen = {row.label for row in rows}  # labels are unique (load_grid)
+    selected = {i for i, row in enumerate(all_rows) if row.label in chosen}
     errors, waiting, stuck = {}, [key for key in runs if key[0] in selected], False
     while waiting:  # runs another runner holds are left for later; when only those remain, wait for one
         busy = []

@@ -5,13 +5,12 @@ final-epoch validation error per row), ``<name>_pairs.md`` (paired differences, 
 from __future__ import annotations
 
 import csv
-import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from senet_lib.training.rundir import EPOCH_FIELDS, METRICS_FILE, read_summary
+from senet_lib.training.rundir import EPOCH_FIELDS, METRICS_FILE, read_metrics, read_summary
 
 
 @dataclass
@@ -101,12 +100,7 @@ def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir:
     run_lines, curve_lines = [], []
     for label, seed, run_dir in runs:
         summary = read_summary(run_dir) or {}
-        path = run_dir / METRICS_FILE
-        records = (
-            [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            if path.is_file()
-            else []
-        )
+        records = read_metrics(run_dir / METRICS_FILE)
         curve_lines += [{"label": label, "seed": seed, **record} for record in records]
         runtime = summary.get("runtime", {})
         run_lines.append(

@@ -35,6 +35,7 @@ __all__ = [
     "check_resume",
     "hold_run_dir",
     "last_good",
+    "read_metrics",
     "read_summary",
     "resume_hint",
     "save_epoch",
@@ -111,6 +112,13 @@ def saved_epoch(run_dir: Path) -> int | None:
         return int(read_meta(run_dir / "latest")["metrics"]["epoch"])
     except (ValueError, KeyError, TypeError):
         return None
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """The epoch records of a ``metrics.jsonl`` (a run's, or one shipped beside a checkpoint); [] if there is none."""
+    return (
+        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    )
 
 
 def read_summary(run_dir: Path) -> dict | None:
