@@ -135,7 +135,8 @@ def run_experiments(args: argparse.Namespace) -> int:
     )
     for row in rows:
         mean, std = mean_std(row.errors)
-        print(f"{row.label:30s} {mean:6.2f} ± {std:4.2f}   paper {row.paper}")
+        paper = "–" if row.paper is None else f"{row.paper:.2f}"
+        print(f"{row.label:30s} val error {mean:6.2f} ± {std:4.2f} %   paper {paper}")
     return 0
 
 
