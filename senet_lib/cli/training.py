@@ -11,7 +11,6 @@ from typing import Any
 from senet_lib.training.bench import format_bench_table, run_benchmark
 from senet_lib.training.config import TrainConfig, load_config_file, load_run_config, parse_assignment
 from senet_lib.training.experiments import run_grid
-from senet_lib.training.grid_tables import mean_std
 from senet_lib.training.loop import train
 from senet_lib.training.rundir import resume_hint
 
@@ -134,9 +133,7 @@ def run_experiments(args: argparse.Namespace) -> int:
         only=args.row,
     )
     for row in rows:
-        mean, std = mean_std(row.errors)
-        paper = "–" if row.paper is None else f"{row.paper:.2f}"
-        print(f"{row.label:30s} val error {mean:6.2f} ± {std:4.2f} %   paper {paper}")
+        print(f"{row.label:30s} val error {row.mean:6.2f} ± {row.std:4.2f} %   paper {row.paper_text}")
     return 0
 
 

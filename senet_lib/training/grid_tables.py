@@ -30,6 +30,11 @@ class Row:
         """Sample standard deviation of the validation error (%) over the finished seeds (0 for one seed)."""
         return mean_std(self.errors)[1]
 
+    @property
+    def paper_text(self) -> str:
+        """The paper's error as the tables print it: two decimals, or "–" when the paper has no such row."""
+        return "–" if self.paper is None else f"{self.paper:.2f}"
+
 
 def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
@@ -67,8 +72,7 @@ def write_tables(
     ]
     for row in rows:
         mean, std = mean_std(row.errors)
-        paper = "–" if row.paper is None else f"{row.paper:.2f}"
-        lines.append(f"| {row.label} | {len(row.errors)} | {mean:.2f} ± {std:.2f} | {paper} |")
+        lines.append(f"| {row.label} | {len(row.errors)} | {mean:.2f} ± {std:.2f} | {row.paper_text} |")
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
 
