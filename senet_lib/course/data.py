@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from senet_lib.analysis.catalog import default_checkpoint
 from senet_lib.checkpoint import load_model, read_meta
 from senet_lib.data import DeviceLoader, TensorSplit, checkpoint_splits, normalize
 from senet_lib.paths import checkpoints_dir, find_named_dataset
+from senet_lib.shipped import list_pretrained
 
-__all__ = ["HeldOut", "shipped_model"]
+__all__ = ["HeldOut", "deepest_shipped_se", "shipped_model"]
 
 
 @dataclass
@@ -40,6 +42,16 @@ class HeldOut:
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 images (N, 3, H, W) -> the model's normalised float input."""
         return normalize(images, self.mean, self.std)
+
+
+def deepest_shipped_se() -> str:
+    """The shipped SE model read where depth matters: ``se_resnet56`` once it ships, else ``se_resnet20``."""
+    name = default_checkpoint([n for n in list_pretrained() if n.startswith("se_")])
+    if name is None:
+        raise FileNotFoundError(
+            f"no trained SE model in {checkpoints_dir()}; a fresh clone ships se_resnet20 there"
+        )
+    return name
 
 
 def shipped_model(

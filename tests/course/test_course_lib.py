@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import senet_lib.course.data as course_data
 from senet_lib.course.display import _bundle
 from senet_lib.course.results import difference, se_pairs, shipped_curves, shipped_table
 from senet_lib.course.tiers import EXPECTED_SECONDS, TIER_ENV, expected_time, resolve_tier, setup
@@ -114,3 +115,17 @@ def test_figures_and_text_are_shown_as_raw_bundles():
     assert raw and "application/vnd.plotly.v1+json" in bundle
     assert _bundle("hello") == ({"text/plain": "hello"}, True)
     assert _bundle(3) == (3, False)
+
+
+def test_the_course_reads_depth_on_the_deepest_shipped_se_model(monkeypatch):
+    for shipped, expected in [
+        (["resnet20", "se_resnet20"], "se_resnet20"),
+        (["resnet20", "resnet56", "se_resnet20", "se_resnet56"], "se_resnet56"),
+        (["resnet20", "se_resnet20", "se_wrn16_8"], "se_resnet20"),
+        (["resnet20", "se_wrn16_8"], "se_wrn16_8"),
+    ]:
+        monkeypatch.setattr(course_data, "list_pretrained", lambda names=shipped: names)
+        assert course_data.deepest_shipped_se() == expected
+    monkeypatch.setattr(course_data, "list_pretrained", lambda: ["resnet20"])
+    with pytest.raises(FileNotFoundError, match="no trained SE model"):
+        course_data.deepest_shipped_se()
