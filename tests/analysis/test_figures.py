@@ -52,6 +52,20 @@ def test_excitation_heatmap_pads_layers_with_nan():
         excitation_heatmap({})
 
 
+def test_a_deeper_network_gets_a_taller_heatmap_with_a_row_per_layer():
+    def layers(blocks):  # a CIFAR SE-ResNet: 3 stages of `blocks` blocks, 16/32/64 channels
+        return {
+            f"SE_{st}_{b}": torch.rand(c)
+            for st, c in ((2, 16), (3, 32), (4, 64))
+            for b in range(1, blocks + 1)
+        }
+
+    small, deep = excitation_heatmap(layers(3)), excitation_heatmap(layers(9))  # SE-ResNet-20 and -56
+    assert small.layout.height == 450  # plotly's default, as before
+    assert deep.layout.height >= 18 * 27 + 100  # 18 px a row and room for title and axis
+    assert list(deep.data[0].y) == list(layers(9)) and deep.layout.yaxis.type == "category"
+
+
 def test_gate_attribution_heatmap_is_centred_at_zero():
     fig = gate_attribution_heatmap(
         {"SE_2_1": torch.tensor([-2.0, 1.0]), "SE_3_1": torch.tensor([0.5, 0.1, 0.3])}

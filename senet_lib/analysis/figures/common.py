@@ -24,6 +24,12 @@ def _np(x, ndim: int | None = None, what: str = "values") -> np.ndarray:
     return arr
 
 
+def _layer_rows_height(n_layers: int) -> int:
+    """Pixel height of a figure with one row per SE layer: plotly's default 450 fits the 9 layers of
+    SE-ResNet-20; deeper networks get 18 px a row, so each of SE-ResNet-56's 27 layers keeps a row and a label."""
+    return max(450, 140 + 18 * n_layers)
+
+
 def _rgba(i: int, alpha: float) -> str:
     r, g, b = hex_to_rgb(_COLORS[i % len(_COLORS)])
     return f"rgba({r},{g},{b},{alpha})"

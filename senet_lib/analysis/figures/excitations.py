@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from senet_lib.analysis.figures.common import _COLORS, _np, _rgba
+from senet_lib.analysis.figures.common import _COLORS, _layer_rows_height, _np, _rgba
 
 __all__ = [
     "excitation_heatmap",
@@ -48,7 +48,12 @@ def _layer_channel_heatmap(values: Mapping, value_label: str, title: str, signed
             hovertemplate=f"layer %{{y}}<br>channel %{{x}}<br>{value_label} %{{z:.3f}}<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis_title="channel", yaxis_title="SE layer (depth)")
+    fig.update_layout(
+        title=title,
+        xaxis_title="channel",
+        yaxis_title="SE layer (depth)",
+        height=_layer_rows_height(len(rows)),
+    )
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
 

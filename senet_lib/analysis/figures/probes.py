@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from senet_lib.analysis.figures.common import _COLORS, _np
+from senet_lib.analysis.figures.common import _COLORS, _layer_rows_height, _np
 
 __all__ = ["probe_by_depth", "probe_heatmap"]
 
@@ -60,7 +60,9 @@ def probe_heatmap(
                 hovertemplate="network's prediction %{x}<extra></extra>",
             )
         )
-    fig.update_layout(title=title, xaxis_title="class", yaxis_title="SE layer (depth)")
+    fig.update_layout(
+        title=title, xaxis_title="class", yaxis_title="SE layer (depth)", height=_layer_rows_height(len(rows))
+    )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
     return fig
