@@ -50,13 +50,12 @@ def write_tables(
         writer = csv.writer(fh)
         writer.writerow(["label", "seeds", "error_mean", "error_std", "paper_error", "errors"])
         for row in rows:
-            mean, std = mean_std(row.errors)
             writer.writerow(
                 [
                     row.label,
                     len(row.errors),
-                    f"{mean:.2f}",
-                    f"{std:.2f}",
+                    f"{row.mean:.2f}",
+                    f"{row.std:.2f}",
                     "" if row.paper is None else row.paper,
                     " ".join(f"{e:.2f}" for e in row.errors),
                 ]
@@ -71,8 +70,9 @@ def write_tables(
         "|---|---|---|---|",
     ]
     for row in rows:
-        mean, std = mean_std(row.errors)
-        lines.append(f"| {row.label} | {len(row.errors)} | {mean:.2f} ± {std:.2f} | {row.paper_text} |")
+        lines.append(
+            f"| {row.label} | {len(row.errors)} | {row.mean:.2f} ± {row.std:.2f} | {row.paper_text} |"
+        )
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
 

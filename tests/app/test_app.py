@@ -152,10 +152,9 @@ SAMPLE = (SAMPLES / "cat_1.jpg").read_bytes()
 
 @pytest.mark.parametrize("page", PAGES, ids=PAGE_IDS)
 def test_every_page_with_a_sample(page, shipped):
-    at = open_app(page)  # the sidebar's default: the sample cat_1 on se_resnet20
-    if (
-        page == "views/compare.py"
-    ):  # beside the plain resnet20: the checkpoint offered first depends on what ships
+    at = open_app(page)  # the sidebar's default sample cat_1, on se_resnet20 (open_app's MODEL)
+    if page == "views/compare.py":
+        # beside the plain resnet20: the checkpoint offered first depends on what ships
         at.selectbox(key="keep.compare.other").set_value("resnet20").run()
     title, n_figures, shows_prediction = PAGES[page]
     check_page(at, page, n_figures)
