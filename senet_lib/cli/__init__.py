@@ -53,6 +53,9 @@ def commands() -> dict[str, Command]:
         "experiments": _command(
             "training", "experiments", "run a grid of training runs, write results tables"
         ),
+        "carry": _command(
+            "training", "carry", "pack an unfinished run to commit it, unpack it on the next machine"
+        ),
         "bench": _command(
             "training", "bench", "training images/s: textbook vs fast path, and the SE overhead"
         ),

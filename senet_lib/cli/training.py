@@ -1,4 +1,5 @@
-"""``senet train``, ``senet experiments run`` and ``senet bench``: training runs, grids of them, and their speed."""
+"""``senet train``, ``experiments run``, ``bench`` and ``carry``: training runs, grids of them, their speed, and
+moving an unfinished run to another machine."""
 
 from __future__ import annotations
 
@@ -176,4 +177,34 @@ def run_bench(args: argparse.Namespace) -> int:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.out}")
+    return 0
+
+
+def add_carry(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    pack = sub.add_parser(
+        "pack", help="copy an unfinished run's resume state into a folder, in committable parts"
+    )
+    pack.add_argument("run_dir", help="the folder the run trains in (its --run-dir)")
+    pack.add_argument("dest", help="where the parts go, e.g. experiments/carried/long-se_resnet56")
+    unpack = sub.add_parser("unpack", help="rebuild a packed run in a run directory, ready for --resume")
+    unpack.add_argument("src", help="a folder written by `carry pack`")
+    unpack.add_argument("run_dir", help="the new run directory (new, or holding no run)")
+
+
+def run_carry(args: argparse.Namespace) -> int:
+    from senet_lib.training.carry import pack_run, unpack_run
+
+    if args.action == "pack":
+        manifest = pack_run(args.run_dir, args.dest)
+        print(
+            f"packed epoch {manifest['epoch']} of {manifest['epochs']} ({manifest['model']}, "
+            f"{manifest['state_bytes'] / 1e6:.1f} MB in {len(manifest['parts'])} parts) into {args.dest}"
+        )
+    else:
+        manifest = unpack_run(args.src, args.run_dir)
+        print(
+            f"unpacked epoch {manifest['epoch']} of {manifest['epochs']} ({manifest['model']}) into {args.run_dir}; "
+            f"continue it with: python -m senet_lib train --resume {args.run_dir}"
+        )
     return 0
