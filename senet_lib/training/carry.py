@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from senet_lib.files import atomic_write
+from senet_lib.training.config import TrainConfig, recipe_differences
 from senet_lib.training.rundir import (
     CONFIG_FILE,
     METRICS_FILE,
@@ -68,6 +69,13 @@ def pack_run(run_dir: str | Path, dest: str | Path, part_bytes: int = PART_BYTES
     config = json.loads((run_dir / CONFIG_FILE).read_text())
     config["run_dir"] = ""  # where the run lives is the unpacking machine's choice
     metrics = [r for r in read_metrics(run_dir / METRICS_FILE) if r.get("epoch", 0) <= epoch]
+    if (dest / MANIFEST_FILE).is_file() and (dest / CONFIG_FILE).is_file():
+        before = TrainConfig.from_dict(json.loads((dest / CONFIG_FILE).read_text()))
+        if differences := recipe_differences(before, TrainConfig.from_dict(config)):
+            raise FileExistsError(
+                f"{dest} holds another carried run ({'; '.join(differences[:4])}); nothing was changed. Pack "
+                "this one into its own folder (e.g. experiments/carried/<its run directory's name>)"
+            )
 
     parts = [_part_name(i) for i in range(max(1, -(-len(state) // part_bytes)))]
     for i, name in enumerate(parts):

@@ -61,6 +61,15 @@ def test_packing_again_replaces_the_parts_and_a_finished_or_empty_run_is_refused
     second = pack_run(unfinished, carried, part_bytes=10**9)
     assert len(first["parts"]) > 1 and second["parts"] == [f"{STATE_FILE}.part000"]
     assert sorted(p.name for p in carried.glob("*.part*")) == second["parts"]  # no stale part is left
+    other = tmp_path / "other"
+    with pytest.raises(KeyboardInterrupt):
+        train(quick(other, epochs=3, lr=0.1), on_step=kill_at(1, 0))
+    before = {p.name: p.read_bytes() for p in carried.iterdir()}
+    with pytest.raises(
+        FileExistsError, match=r"holds another carried run \(lr 0.05 -> 0.1\); nothing was changed"
+    ):
+        pack_run(other, carried)
+    assert {p.name: p.read_bytes() for p in carried.iterdir()} == before
     train(three_epochs(unfinished), resume=True)
     with pytest.raises(ValueError, match="finished run .*nothing to carry"):
         pack_run(unfinished, carried)
