@@ -183,28 +183,54 @@ def run_bench(args: argparse.Namespace) -> int:
 def add_carry(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     pack = sub.add_parser(
-        "pack", help="copy an unfinished run's resume state into a folder, in committable parts"
+        "pack",
+        help="copy a run's resume state (or a finished run's results) into a folder, in committable parts",
     )
-    pack.add_argument("run_dir", help="the folder the run trains in (its --run-dir)")
-    pack.add_argument("dest", help="where the parts go, e.g. experiments/carried/long-se_resnet56")
-    unpack = sub.add_parser("unpack", help="rebuild a packed run in a run directory, ready for --resume")
+    pack.add_argument(
+        "run_dir", help="the folder a run trains in (its --run-dir), or a grid's folder of runs"
+    )
+    pack.add_argument("dest", help="where it goes, e.g. experiments/carried/long-se_resnet56")
+    unpack = sub.add_parser("unpack", help="rebuild packed runs, ready for --resume or the grid runner")
     unpack.add_argument("src", help="a folder written by `carry pack`")
-    unpack.add_argument("run_dir", help="the new run directory (new, or holding no run)")
+    unpack.add_argument(
+        "run_dir", help="the run directory (new, or holding no run), or a grid's folder of runs"
+    )
+
+
+def _carried_line(name: str, manifest: dict | None, kept: str) -> str:
+    if manifest is None:
+        return f"{name}: {kept}"
+    done = (
+        "finished, results only" if manifest["finished"] else f"{manifest['state_bytes'] / 1e6:.1f} MB state"
+    )
+    return f"{name}: epoch {manifest['epoch']} of {manifest['epochs']} ({manifest['model']}, {done})"
 
 
 def run_carry(args: argparse.Namespace) -> int:
-    from senet_lib.training.carry import pack_run, unpack_run
+    from senet_lib.training.carry import MANIFEST_FILE, pack_run, pack_runs, unpack_run, unpack_runs
+    from senet_lib.training.rundir import CONFIG_FILE
 
     if args.action == "pack":
-        manifest = pack_run(args.run_dir, args.dest)
-        print(
-            f"packed epoch {manifest['epoch']} of {manifest['epochs']} ({manifest['model']}, "
-            f"{manifest['state_bytes'] / 1e6:.1f} MB in {len(manifest['parts'])} parts) into {args.dest}"
+        single = (Path(args.run_dir) / CONFIG_FILE).is_file()
+        done = (
+            {args.run_dir: pack_run(args.run_dir, args.dest)}
+            if single
+            else pack_runs(args.run_dir, args.dest)
         )
+        for name, manifest in done.items():
+            print(_carried_line(name, manifest, "no epoch finished yet, nothing to carry"))
+        print(f"packed into {args.dest}: commit it (git add {args.dest})")
     else:
-        manifest = unpack_run(args.src, args.run_dir)
+        single = (Path(args.src) / MANIFEST_FILE).is_file()
+        done = (
+            {args.run_dir: unpack_run(args.src, args.run_dir)}
+            if single
+            else unpack_runs(args.src, args.run_dir)
+        )
+        for name, manifest in done.items():
+            print(_carried_line(name, manifest, "already here, left as it is"))
         print(
-            f"unpacked epoch {manifest['epoch']} of {manifest['epochs']} ({manifest['model']}) into {args.run_dir}; "
-            f"continue it with: python -m senet_lib train --resume {args.run_dir}"
+            f"unpacked into {args.run_dir}; continue with the command that started it: "
+            "`python -m senet_lib train --resume RUN_DIR` for a run, the same `experiments run` for a grid"
         )
     return 0

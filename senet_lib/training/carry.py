@@ -1,4 +1,4 @@
-"""Carry an unfinished run to another machine through git: pack what ``--resume`` reads, unpack it there.
+"""Carry runs to another machine through git: pack what ``--resume`` and the grid tables read, unpack it there.
 
 Background training ends with a working session, and the next session may start on a fresh machine where only
 the repository survives. ``pack_run`` copies what an exact resume reads -- ``config.json``, ``metrics.jsonl`` and
@@ -6,10 +6,13 @@ the training state ``latest_state.pt`` -- into a folder, the state split into pa
 (default 4 MiB, small enough to commit), with a manifest (``carried.json``: the state's size, sha256 and epoch).
 ``unpack_run`` joins the parts back into a run directory, byte for byte, after checking the sha256; the run then
 continues with ``python -m senet_lib train --resume RUN_DIR`` exactly as if it had never moved (same machine
-kind and software; across them, the same recipe and epochs, with that machine's arithmetic).
+kind and software; across them, the same recipe and epochs, with that machine's arithmetic). A finished run
+packs its results only (``config.json``, ``metrics.jsonl``, ``summary.json``: a few kB), which is what a grid
+needs to tabulate it without training it again; ``pack_runs`` / ``unpack_runs`` do a whole grid's folder.
 
     python -m senet_lib carry pack runs/long-se_resnet56 experiments/carried/long-se_resnet56
     python -m senet_lib carry unpack experiments/carried/long-se_resnet56 runs/long-se_resnet56
+    python -m senet_lib carry pack experiments/runs/se_vs_plain experiments/carried/se_vs_plain   # every run
 """
 
 from __future__ import annotations
@@ -32,9 +35,18 @@ from senet_lib.training.rundir import (
     SUMMARY_FILE,
     hold_run_dir,
     read_metrics,
+    read_summary,
 )
 
-__all__ = ["MANIFEST_FILE", "PART_BYTES", "pack_run", "read_carried", "unpack_run"]
+__all__ = [
+    "MANIFEST_FILE",
+    "PART_BYTES",
+    "pack_run",
+    "pack_runs",
+    "read_carried",
+    "unpack_run",
+    "unpack_runs",
+]
 
 MANIFEST_FILE = "carried.json"
 PART_BYTES = 4 * 2**20  # 4 MiB: a resnet56 state (weights + momentum, about 7 MB) is two parts
@@ -45,29 +57,29 @@ def _part_name(index: int) -> str:
 
 
 def pack_run(run_dir: str | Path, dest: str | Path, part_bytes: int = PART_BYTES) -> dict:
-    """Copy the resumable state of the unfinished run in ``run_dir`` into ``dest``; return the manifest.
+    """Copy what the run in ``run_dir`` needs on another machine into ``dest``; return the manifest.
 
-    Safe while the run trains: the state file is replaced atomically each epoch, so the copy holds one whole
-    epoch, and the metrics are cut back to that epoch. Older parts in ``dest`` are replaced.
+    Unfinished: the training state in parts, to resume it. Finished: its results, to tabulate it. Safe while the
+    run trains: the state file is replaced atomically each epoch, so the copy holds one whole epoch, and the
+    metrics are cut back to that epoch. Older parts in ``dest`` are replaced; another run's folder is refused.
     """
     run_dir, dest = Path(run_dir), Path(dest)
     if part_bytes <= 0:
         raise ValueError(f"part_bytes must be positive; got {part_bytes}")
-    if (run_dir / SUMMARY_FILE).is_file():
-        raise ValueError(
-            f"{run_dir} holds a finished run (summary.json): there is nothing to resume, so nothing to carry; "
-            "ship its final checkpoint instead (experiments/ship_run.sh)"
-        )
+    summary = read_summary(run_dir)
     state_path = run_dir / STATE_FILE
-    if not (run_dir / CONFIG_FILE).is_file() or not state_path.is_file():
+    if not (run_dir / CONFIG_FILE).is_file() or (summary is None and not state_path.is_file()):
         raise FileNotFoundError(
             f"{run_dir} holds no {CONFIG_FILE} and {STATE_FILE}, so no finished epoch to carry; pass the folder "
             "a run trains in (its --run-dir) once it has finished an epoch"
         )
-    state = state_path.read_bytes()  # one read: the file is replaced, never rewritten in place
-    epoch = int(torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)["epoch"])
     config = json.loads((run_dir / CONFIG_FILE).read_text())
     config["run_dir"] = ""  # where the run lives is the unpacking machine's choice
+    if summary is None:
+        state = state_path.read_bytes()  # one read: the file is replaced, never rewritten in place
+        epoch = int(torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)["epoch"])
+    else:
+        state, epoch = b"", int(summary["epochs"])
     metrics = [r for r in read_metrics(run_dir / METRICS_FILE) if r.get("epoch", 0) <= epoch]
     if (dest / MANIFEST_FILE).is_file() and (dest / CONFIG_FILE).is_file():
         before = TrainConfig.from_dict(json.loads((dest / CONFIG_FILE).read_text()))
@@ -77,30 +89,53 @@ def pack_run(run_dir: str | Path, dest: str | Path, part_bytes: int = PART_BYTES
                 "this one into its own folder (e.g. experiments/carried/<its run directory's name>)"
             )
 
-    parts = [_part_name(i) for i in range(max(1, -(-len(state) // part_bytes)))]
+    parts = [_part_name(i) for i in range(-(-len(state) // part_bytes))]
     for i, name in enumerate(parts):
         chunk = state[i * part_bytes : (i + 1) * part_bytes]
         atomic_write(dest / name, lambda tmp, chunk=chunk: tmp.write_bytes(chunk))
-    config_text = json.dumps(config, indent=2)
-    atomic_write(dest / CONFIG_FILE, lambda tmp: tmp.write_text(config_text))
-    metrics_text = "".join(json.dumps(r) + "\n" for r in metrics)
-    atomic_write(dest / METRICS_FILE, lambda tmp: tmp.write_text(metrics_text))
+    texts = {
+        CONFIG_FILE: json.dumps(config, indent=2),
+        METRICS_FILE: "".join(json.dumps(r) + "\n" for r in metrics),
+    }
+    if summary is not None:
+        texts[SUMMARY_FILE] = json.dumps({**summary, "run_dir": ""}, indent=2)
+    for name, text in texts.items():
+        atomic_write(dest / name, lambda tmp, text=text: tmp.write_text(text))
     manifest = {
         "model": config.get("model"),
         "epoch": epoch,
         "epochs": config.get("epochs"),
+        "finished": summary is not None,
         "state_bytes": len(state),
         "state_sha256": hashlib.sha256(state).hexdigest(),
         "parts": parts,
         "packed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "resume": f"python -m senet_lib carry unpack {dest} RUN_DIR && python -m senet_lib train --resume RUN_DIR",
     }
     manifest_text = json.dumps(manifest, indent=2)
     atomic_write(dest / MANIFEST_FILE, lambda tmp: tmp.write_text(manifest_text + "\n"))  # the commit point
     for stale in dest.glob(f"{STATE_FILE}.part*"):
         if stale.name not in parts:
             stale.unlink()
+    if summary is None:
+        (dest / SUMMARY_FILE).unlink(missing_ok=True)
     return manifest
+
+
+def pack_runs(root: str | Path, dest: str | Path, part_bytes: int = PART_BYTES) -> dict[str, dict | None]:
+    """Pack every run folder under ``root`` (a grid's runs) into ``dest/<its name>``; ``name -> manifest``, or
+    None for a run that has not finished an epoch yet (nothing to carry)."""
+    runs = (
+        sorted(p for p in Path(root).iterdir() if (p / CONFIG_FILE).is_file()) if Path(root).is_dir() else []
+    )
+    if not runs:
+        raise FileNotFoundError(
+            f"{root} holds no run folder (a folder with {CONFIG_FILE}); nothing was packed"
+        )
+    packed = {}
+    for run in runs:
+        has_epoch = (run / STATE_FILE).is_file() or (run / SUMMARY_FILE).is_file()
+        packed[run.name] = pack_run(run, Path(dest) / run.name, part_bytes) if has_epoch else None
+    return packed
 
 
 def read_carried(src: str | Path) -> tuple[dict, bytes]:
@@ -145,5 +180,28 @@ def unpack_run(src: str | Path, run_dir: str | Path) -> dict:
         for name in (CONFIG_FILE, METRICS_FILE):
             text = (src / name).read_text()
             atomic_write(run_dir / name, lambda tmp, text=text: tmp.write_text(text))
-        atomic_write(run_dir / STATE_FILE, lambda tmp: tmp.write_bytes(state))  # last: resumable from here on
+        if manifest["finished"]:  # last: the run counts as finished (or resumable) from here on
+            text = json.dumps(
+                {**json.loads((src / SUMMARY_FILE).read_text()), "run_dir": str(run_dir)}, indent=2
+            )
+            atomic_write(run_dir / SUMMARY_FILE, lambda tmp: tmp.write_text(text))
+        else:
+            atomic_write(run_dir / STATE_FILE, lambda tmp: tmp.write_bytes(state))
     return manifest
+
+
+def unpack_runs(src: str | Path, root: str | Path) -> dict[str, dict | None]:
+    """Unpack every carried run in ``src/<name>`` into ``root/<name>``; ``name -> manifest``, or None where
+    ``root/<name>`` already holds a run (this machine kept it: it is left as it is)."""
+    carried = sorted(p.parent for p in Path(src).glob(f"*/{MANIFEST_FILE}"))
+    if not carried:
+        raise FileNotFoundError(
+            f"{src} holds no carried run (a folder with {MANIFEST_FILE}); pass a folder written by "
+            "`python -m senet_lib carry pack`"
+        )
+    unpacked = {}
+    for folder in carried:
+        target = Path(root) / folder.name
+        kept = any((target / name).exists() for name in RESULT_FILES)
+        unpacked[folder.name] = None if kept else unpack_run(folder, target)
+    return unpacked
