@@ -1,7 +1,7 @@
 """Carry runs to another machine through git: pack what ``--resume`` and the grid tables read, unpack it there.
 
 Background training ends with a working session, and the next session may start on a fresh machine where only
-the repository survives. ``pack_run`` copies what an exact resume reads -- ``config.json``, ``metrics.jsonl`` and
+the repository survives. ``pack_run`` copies what an exact resume reads -- ``config.json``, ``metrics.jsonl``, ``runtime.jsonl`` and
 the training state ``latest_state.pt`` -- into a folder, the state split into parts of at most ``part_bytes``
 (default 4 MiB, small enough to commit), with a manifest (``carried.json``: the state's size, sha256 and epoch).
 ``unpack_run`` joins the parts back into a run directory, byte for byte, after checking the sha256; the run then
@@ -37,6 +37,7 @@ from senet_lib.training.rundir import (
     read_metrics,
     read_summary,
 )
+from senet_lib.training.segments import RUNTIME_FILE, read_lines
 
 __all__ = [
     "MANIFEST_FILE",
@@ -99,6 +100,8 @@ def pack_run(run_dir: str | Path, dest: str | Path, part_bytes: int = PART_BYTES
     }
     if summary is not None:
         texts[SUMMARY_FILE] = json.dumps({**summary, "run_dir": ""}, indent=2)
+    if segments := read_lines(run_dir, up_to_epoch=epoch):  # where each epoch ran (runs since 2026-12)
+        texts[RUNTIME_FILE] = "".join(json.dumps(line) + "\n" for line in segments)
     for name, text in texts.items():
         atomic_write(dest / name, lambda tmp, text=text: tmp.write_text(text))
     manifest = {
@@ -118,6 +121,8 @@ def pack_run(run_dir: str | Path, dest: str | Path, part_bytes: int = PART_BYTES
             stale.unlink()
     if summary is None:
         (dest / SUMMARY_FILE).unlink(missing_ok=True)
+    if RUNTIME_FILE not in texts:
+        (dest / RUNTIME_FILE).unlink(missing_ok=True)
     return manifest
 
 
@@ -177,7 +182,9 @@ def unpack_run(src: str | Path, run_dir: str | Path) -> dict:
                 f"{run_dir} already holds a run ({', '.join(held)}); nothing was changed. If it is this run, "
                 f"resume it there (python -m senet_lib train --resume {run_dir}); else unpack into another folder"
             )
-        for name in (CONFIG_FILE, METRICS_FILE):
+        for name in (CONFIG_FILE, METRICS_FILE, RUNTIME_FILE):
+            if name == RUNTIME_FILE and not (src / name).is_file():
+                continue  # packed before runs recorded where each epoch ran
             text = (src / name).read_text()
             atomic_write(run_dir / name, lambda tmp, text=text: tmp.write_text(text))
         if manifest["finished"]:  # last: the run counts as finished (or resumable) from here on

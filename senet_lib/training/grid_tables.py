@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from senet_lib.training.rundir import EPOCH_FIELDS, METRICS_FILE, read_metrics, read_summary
+from senet_lib.training.segments import describe
 
 
 @dataclass
@@ -106,14 +107,14 @@ def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir:
         summary = read_summary(run_dir) or {}
         records = read_metrics(run_dir / METRICS_FILE)
         curve_lines += [{"label": label, "seed": seed, **record} for record in records]
-        runtime = summary.get("runtime", {})
+        segments = summary.get("segments") or [summary.get("runtime", {})]  # older summaries: one runtime
         run_lines.append(
             {
                 **{
                     key: summary.get(key)
                     for key in ("epochs", "final_val_acc", "final_val_acc_flip_tta", "best_val_acc")
                 },
-                **{key: runtime.get(key) for key in ("device", "precision", "compile", "threads")},
+                **{key: describe(segments, key) for key in ("device", "precision", "compile", "threads")},
                 "label": label,
                 "seed": seed,
                 "run": run_dir.name,

@@ -3,7 +3,8 @@
     python -m senet_lib.train --model se_resnet20 --dataset ../shared/datasets/cifar10-jpeg-train.tar.gz
     torchrun --nproc_per_node=2 -m senet_lib.train ...      # several GPUs (or CPU processes, gloo)
 
-A run directory holds ``config.json``, ``metrics.jsonl`` (one line per epoch), ``latest`` and ``best``
+A run directory holds ``config.json``, ``metrics.jsonl`` (one line per epoch), ``runtime.jsonl`` (one line per
+process that trained in it: ``segments``), ``latest`` and ``best``
 checkpoints (safetensors + JSON sidecar), ``latest_state.pt`` (optimizer, scheduler, RNG: exact
 resume with ``--resume RUN_DIR``) and ``summary.json``.
 """
@@ -41,6 +42,7 @@ from senet_lib.training.rundir import (
     read_summary,
     save_epoch,
 )
+from senet_lib.training.segments import run_segments, start_segment
 
 
 def stop_if_diverged(first_bad_step: int, epoch: int, scheduler, run_dir="the run directory") -> None:
@@ -167,6 +169,8 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
     }
+    if ctx.rank == 0 and start_epoch < cfg.epochs:
+        start_segment(run_dir, start_epoch + 1, runtime)  # which epochs this process computes, and how
     meta = {
         "model": model.spec,
         "classes": data.classes,
@@ -238,9 +242,8 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
             if ema is not None:
                 state["ema"] = ema.state_dict()
             metrics = {"epoch": epoch + 1, "val_acc": val["accuracy"], "val_loss": val["loss"]}
-            save_epoch(
-                run_dir, final, {**meta, "metrics": metrics}, record, state, val["accuracy"] >= best_acc
-            )
+            epoch_meta = {**meta, "metrics": metrics, "segments": run_segments(run_dir, epoch + 1)}
+            save_epoch(run_dir, final, epoch_meta, record, state, val["accuracy"] >= best_acc)
             if on_epoch is not None:
                 on_epoch(record)
             if show:
@@ -261,7 +264,8 @@ def _train(cfg: TrainConfig, resume: bool, ctx, owned: ExitStack, on_step, on_ep
         "final_val_acc_flip_tta": val_flip["accuracy"],
         "world_size": ctx.world_size,
         "run_dir": str(run_dir),
-        "runtime": runtime,
+        "runtime": runtime,  # this process's; segments: every process's, with the epochs it trained
+        "segments": run_segments(run_dir, cfg.epochs),
         "wall_seconds": time.perf_counter() - started,
         "resumed": resume,
     }

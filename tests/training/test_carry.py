@@ -19,6 +19,7 @@ from senet_lib.training.carry import MANIFEST_FILE, pack_run, pack_runs, read_ca
 from senet_lib.training.experiments import grid_runs, load_grid, run_grid
 from senet_lib.training.loop import train
 from senet_lib.training.rundir import STATE_FILE
+from senet_lib.training.segments import read_lines
 from tests.training.test_experiments import GRID
 from tests.training.test_run_dir import epochs_logged, kill_at, quick
 
@@ -47,12 +48,14 @@ def test_a_carried_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path, 
     assert len(manifest["parts"]) > 1
     assert all((carried / name).stat().st_size <= 200_000 for name in manifest["parts"])
     assert json.loads((carried / "config.json").read_text())["run_dir"] == ""  # no path of machine A
+    assert [line["first_epoch"] for line in read_lines(carried)] == [1]  # where epochs 1-2 ran travels too
     shutil.rmtree(tmp_path / "machine-a")  # the old machine is gone; only the repository came along
 
     moved = tmp_path / "machine-b" / "run"
     unpack_run(carried, moved)
     assert epochs_logged(moved) == [1, 2]
-    train(three_epochs(moved), resume=True)
+    summary = train(three_epochs(moved), resume=True)
+    assert [s["epochs"] for s in summary["segments"]] == [[1, 2], [3, 3]]  # machine A's epochs, then B's
     whole = load_file(tmp_path / "whole" / "latest.safetensors")
     resumed = load_file(moved / "latest.safetensors")
     assert whole.keys() == resumed.keys()
@@ -177,3 +180,6 @@ def test_each_committed_carried_run_is_whole_and_resumable(carried):
         assert 0 < manifest["epoch"] < config["epochs"] == manifest["epochs"]
         saved = torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
         assert saved["epoch"] == manifest["epoch"]
+    assert read_lines(carried) == read_lines(
+        carried, up_to_epoch=manifest["epoch"]
+    )  # no process past its epoch

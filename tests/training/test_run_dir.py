@@ -15,6 +15,7 @@ from senet_lib.checkpoint import read_meta
 from senet_lib.training.config import TrainConfig
 from senet_lib.training.loop import train
 from senet_lib.training.rundir import RunDirBusy, hold_run_dir
+from senet_lib.training.segments import UNRECORDED, describe
 from tests.training.test_train import tiny_config
 
 
@@ -131,6 +132,28 @@ def test_a_resume_never_repeats_epochs_in_the_metrics_and_removes_orphan_temp_fi
     assert not list(run.glob(".*.tmp"))
 
 
+def test_the_run_records_which_process_trained_which_epochs(tmp_path):
+    """A run continued by other processes (on another machine, say) names each one with the epochs it kept; a
+    process killed before finishing an epoch is not named."""
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(quick(run, epochs=3, threads=1), on_step=kill_at(1))  # keeps epoch 1
+    with pytest.raises(KeyboardInterrupt):
+        train(quick(run, epochs=3, threads=1), resume=True, on_step=kill_at(1, 1))  # keeps nothing
+    summary = train(quick(run, epochs=3, threads=2), resume=True)
+    segments = summary["segments"]
+    assert [s["epochs"] for s in segments] == [[1, 1], [2, 3]]
+    assert [s["threads"] for s in segments] == [1, 2] and segments[1] == {
+        "epochs": [2, 3],
+        **summary["runtime"],
+        "started_at": segments[1]["started_at"],
+    }
+    assert read_meta(run / "latest")["segments"] == segments
+    assert describe(segments, "threads") == "1 (epochs 1-1), 2 (epochs 2-3)"
+    assert describe(segments, "precision") == summary["runtime"]["precision"]  # the same in both
+    torch.set_num_threads(1)
+
+
 def test_a_diverged_epoch_is_never_saved_and_json_stays_strict(tmp_path, monkeypatch):
     """BatchNorm running_var at inf (as lr=3000 does) while the training loss is finite: the epoch is refused."""
     run, built = tmp_path / "run", []
@@ -222,6 +245,7 @@ def test_a_run_dir_written_before_this_change_still_resumes(tmp_path):
         del sidecar["checkpoint"]["rebuild_sha256"]
         (run / f"{stem}.json").write_text(json.dumps(sidecar, indent=2))
     (run / ".lock").unlink()
+    (run / "runtime.jsonl").unlink()
     state = torch.load(run / "latest_state.pt", weights_only=True)
     assert (
         set(state) == {"model", "optimizer", "scheduler", "rng", "epoch", "best_acc"} and state["epoch"] == 1
@@ -229,3 +253,8 @@ def test_a_run_dir_written_before_this_change_still_resumes(tmp_path):
     assert read_meta(run / "latest")["metrics"]["epoch"] == 1
     assert senet(["train", "--resume", str(run), "--no-progress"]) == 0
     assert epochs_logged(run) == [1, 2, 3]
+    summary = json.loads((run / "summary.json").read_text())
+    assert [(s["epochs"], s["device"]) for s in summary["segments"]] == [
+        ([1, 1], UNRECORDED),
+        ([2, 3], summary["runtime"]["device"]),
+    ]
