@@ -189,7 +189,7 @@ def add_carry(parser: argparse.ArgumentParser) -> None:
     pack.add_argument(
         "run_dir", help="the folder a run trains in (its --run-dir), or a grid's folder of runs"
     )
-    pack.add_argument("dest", help="where it goes, e.g. experiments/carried/long-se_resnet56")
+    pack.add_argument("dest", help="where it goes, e.g. experiments/carried/ship-se_resnet56")
     unpack = sub.add_parser("unpack", help="rebuild packed runs, ready for --resume or the grid runner")
     unpack.add_argument("src", help="a folder written by `carry pack`")
     unpack.add_argument(

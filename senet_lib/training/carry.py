@@ -10,8 +10,8 @@ kind and software; across them, the same recipe and epochs, with that machine's 
 packs its results only (``config.json``, ``metrics.jsonl``, ``summary.json``: a few kB), which is what a grid
 needs to tabulate it without training it again; ``pack_runs`` / ``unpack_runs`` do a whole grid's folder.
 
-    python -m senet_lib carry pack runs/long-se_resnet56 experiments/carried/long-se_resnet56
-    python -m senet_lib carry unpack experiments/carried/long-se_resnet56 runs/long-se_resnet56
+    python -m senet_lib carry pack runs/ship-se_resnet56 experiments/carried/ship-se_resnet56
+    python -m senet_lib carry unpack experiments/carried/ship-se_resnet56 runs/ship-se_resnet56
     python -m senet_lib carry pack experiments/runs/se_vs_plain experiments/carried/se_vs_plain   # every run
 """
 
