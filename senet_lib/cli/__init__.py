@@ -56,6 +56,9 @@ def commands() -> dict[str, Command]:
         "carry": _command(
             "training", "carry", "pack an unfinished run to commit it, unpack it on the next machine"
         ),
+        "status": _command(
+            "training", "status", "where runs stand: epoch, pace, time to go, training now, where they ran"
+        ),
         "bench": _command(
             "training", "bench", "training images/s: textbook vs fast path, and the SE overhead"
         ),

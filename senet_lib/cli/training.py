@@ -234,3 +234,17 @@ def run_carry(args: argparse.Namespace) -> int:
             "`python -m senet_lib train --resume RUN_DIR` for a run, the same `experiments run` for a grid"
         )
     return 0
+
+
+def add_status(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "run_dirs", nargs="+", metavar="RUN_DIR", help="run directories, or a grid's folder of runs"
+    )
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from senet_lib.training import status
+
+    runs = [run for path in args.run_dirs for run in status.run_dirs(path)]
+    print("\n".join(status.format_status(status.run_status(run)) for run in runs))
+    return 0
