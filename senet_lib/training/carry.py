@@ -1,9 +1,9 @@
 """Carry runs to another machine through git: pack what ``--resume`` and the grid tables read, unpack it there.
 
 Background training ends with a working session, and the next session may start on a fresh machine where only
-the repository survives. ``pack_run`` copies what an exact resume reads -- ``config.json``, ``metrics.jsonl``, ``runtime.jsonl`` and
-the training state ``latest_state.pt`` -- into a folder, the state split into parts of at most ``part_bytes``
-(default 4 MiB, small enough to commit), with a manifest (``carried.json``: the state's size, sha256 and epoch).
+the repository survives. ``pack_run`` copies what an exact resume reads -- ``config.json``, ``metrics.jsonl``,
+``runtime.jsonl`` (where each epoch ran) and the training state ``latest_state.pt`` -- into a folder, the state
+split into parts of at most ``part_bytes`` (default 4 MiB, small enough to commit), with a manifest (``carried.json``: the state's size, sha256 and epoch).
 ``unpack_run`` joins the parts back into a run directory, byte for byte, after checking the sha256; the run then
 continues with ``python -m senet_lib train --resume RUN_DIR`` exactly as if it had never moved (same machine
 kind and software; across them, the same recipe and epochs, with that machine's arithmetic). A finished run

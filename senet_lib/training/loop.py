@@ -4,9 +4,8 @@
     torchrun --nproc_per_node=2 -m senet_lib.train ...      # several GPUs (or CPU processes, gloo)
 
 A run directory holds ``config.json``, ``metrics.jsonl`` (one line per epoch), ``runtime.jsonl`` (one line per
-process that trained in it: ``segments``), ``latest`` and ``best``
-checkpoints (safetensors + JSON sidecar), ``latest_state.pt`` (optimizer, scheduler, RNG: exact
-resume with ``--resume RUN_DIR``) and ``summary.json``.
+process that trained in it: ``segments``), ``latest`` and ``best`` checkpoints (safetensors + JSON sidecar),
+``latest_state.pt`` (optimizer, scheduler, RNG: exact resume with ``--resume RUN_DIR``) and ``summary.json``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The run directory: who owns it (a lock), when a run may start or resume in it, and its metrics log.
 
 A run directory holds ``config.json``, ``metrics.jsonl`` (one line per finished epoch), ``runtime.jsonl``
-(which process trained which epochs: ``segments``), the ``latest`` and ``best`` checkpoints, ``latest_state.pt`` (exact resume) and, once every epoch ran, ``summary.json``. Nothing in it is
-ever overwritten by a run of another recipe, or by a new run of the same recipe when --resume was meant.
+(which process trained which epochs: ``segments``), the ``latest`` and ``best`` checkpoints, ``latest_state.pt``
+(exact resume) and, once every epoch ran, ``summary.json``. Nothing in it is ever overwritten by a run of another recipe, or by a new run of the same recipe when --resume was meant.
 """
 
 from __future__ import annotations
