@@ -2,7 +2,8 @@
 
 A run directory holds ``config.json``, ``metrics.jsonl`` (one line per finished epoch), ``runtime.jsonl``
 (which process trained which epochs: ``segments``), the ``latest`` and ``best`` checkpoints, ``latest_state.pt``
-(exact resume) and, once every epoch ran, ``summary.json``. Nothing in it is ever overwritten by a run of another recipe, or by a new run of the same recipe when --resume was meant.
+(exact resume) and, once every epoch ran, ``summary.json``. Nothing in it is ever overwritten by a run of another
+recipe, or by a new run of the same recipe when --resume was meant.
 """
 
 from __future__ import annotations
