@@ -33,9 +33,8 @@ def training_pid(run_dir: str | Path) -> int | None:
     except OSError:
         return None
     file_id = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
-    for (
-        line
-    ) in table.splitlines():  # "1: FLOCK  ADVISORY  WRITE 2263 fe:00:5490724 0 EOF"; "->" marks a waiter
+    # "1: FLOCK  ADVISORY  WRITE 2263 fe:00:5490724 0 EOF" (pid, then device:inode); a waiter has "->" in field 2
+    for line in table.splitlines():
         fields = line.split()
         if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == file_id:
             return int(fields[4])
@@ -44,7 +43,8 @@ def training_pid(run_dir: str | Path) -> int | None:
 
 def run_status(run_dir: str | Path) -> dict:
     """Where the run in ``run_dir`` stands: epochs done and planned, the last epoch's record, seconds per epoch
-    (median of the last :data:`PACE_EPOCHS` on the machine that trained it last, validation included), seconds to go, the training pid, the segments."""
+    (median of the last :data:`PACE_EPOCHS` on the machine that trained it last, validation included), seconds to
+    go, the training pid, the segments."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG_FILE).is_file():
         raise FileNotFoundError(

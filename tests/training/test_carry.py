@@ -180,6 +180,5 @@ def test_each_committed_carried_run_is_whole_and_resumable(carried):
         assert 0 < manifest["epoch"] < config["epochs"] == manifest["epochs"]
         saved = torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
         assert saved["epoch"] == manifest["epoch"]
-    assert read_lines(carried) == read_lines(
-        carried, up_to_epoch=manifest["epoch"]
-    )  # no process past its epoch
+    # no training process recorded past the carried epoch
+    assert read_lines(carried) == read_lines(carried, up_to_epoch=manifest["epoch"])
