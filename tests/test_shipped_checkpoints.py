@@ -9,12 +9,18 @@ from senet_lib.analysis.profiles import profiles_from_json
 from senet_lib.checkpoint import load_model, read_meta
 from senet_lib.data import checkpoint_split_loader
 from senet_lib.paths import REPO_ROOT, checkpoints_dir, find_named_dataset
+from senet_lib.shipped import list_pretrained
 from senet_lib.training.evaluate import evaluate
 
 ROOT = REPO_ROOT
 CKPT = checkpoints_dir()
 SHARED = find_named_dataset("cifar10-jpeg")
-NAMES = ["resnet20", "se_resnet20"]
+NAMES = list_pretrained()  # every checkpoint that ships: the ResNet-20 pair, the ResNet-56 pair once trained
+SE_NAMES = [name for name in NAMES if name.startswith("se_")]
+
+
+def test_the_small_pair_ships():
+    assert {"resnet20", "se_resnet20"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -78,9 +84,13 @@ def test_sidecar_names_no_path_of_the_training_machine_and_agrees_with_itself(na
     assert meta["recipe"]["val_source"] == meta["data"]["val_source"] == "holdout"
 
 
-def test_se_checkpoint_has_class_profiles():
-    profiles = profiles_from_json(read_meta(CKPT / "se_resnet20")["class_profiles"])
-    assert list(profiles) == [f"SE_{s}_{b}" for s in (2, 3, 4) for b in (1, 2, 3)]
+@pytest.mark.parametrize("name", SE_NAMES)
+def test_se_checkpoint_has_class_profiles(name):
+    meta = read_meta(CKPT / name)
+    depth = int(name.removeprefix("se_resnet"))  # a CIFAR ResNet has 6n + 2 layers: n basic blocks per stage
+    blocks = (depth - 2) // 6
+    profiles = profiles_from_json(meta["class_profiles"])
+    assert list(profiles) == [f"SE_{s}_{b}" for s in (2, 3, 4) for b in range(1, blocks + 1)]
     for name, profile in profiles.items():
         assert profile.means.shape == (10, {"2": 16, "3": 32, "4": 64}[name[3]])
         assert int(profile.counts.sum()) == 5000
@@ -91,9 +101,10 @@ def test_se_checkpoint_has_class_profiles():
 @pytest.mark.skipif(
     SHARED is None, reason="the CIFAR-10 JPEG archive is not on senet_lib.paths.dataset_search_path()"
 )
-def test_se_resnet20_reproduces_its_validation_accuracy(tmp_path):
-    meta = read_meta(CKPT / "se_resnet20")
+@pytest.mark.parametrize("name", NAMES)
+def test_checkpoint_reproduces_its_validation_accuracy(name, tmp_path):
+    meta = read_meta(CKPT / name)
     loader = checkpoint_split_loader(meta, "val", str(SHARED), str(tmp_path), progress=False)
-    result = evaluate(load_model(CKPT / "se_resnet20"), loader, num_classes=10)
+    result = evaluate(load_model(CKPT / name), loader, num_classes=10)
     assert result["count"] == 5000
     assert result["accuracy"] == pytest.approx(meta["metrics"]["val_acc"], abs=1e-4)
