@@ -91,8 +91,8 @@ def test_se_checkpoint_has_class_profiles(name):
     blocks = (depth - 2) // 6
     profiles = profiles_from_json(meta["class_profiles"])
     assert list(profiles) == [f"SE_{s}_{b}" for s in (2, 3, 4) for b in range(1, blocks + 1)]
-    for name, profile in profiles.items():
-        assert profile.means.shape == (10, {"2": 16, "3": 32, "4": 64}[name[3]])
+    for layer, profile in profiles.items():  # SE_<stage>_<block>: 16, 32, 64 channels in stages 2-4
+        assert profile.means.shape == (10, {"2": 16, "3": 32, "4": 64}[layer[3]])
         assert int(profile.counts.sum()) == 5000
         assert 0.0 <= profile.specificity <= 1.0
 
