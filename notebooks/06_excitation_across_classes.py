@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -28,8 +28,8 @@
 # each channel becomes much more class-specific"; in the last stage SE_5_2 tends towards saturation, most
 # excitations close to 1. Whether a small CIFAR network behaves the same is what this notebook measures.
 #
-# We use the deepest shipped SE model: `se_resnet56` (27 SE blocks, 9 per stage) once it ships, else `se_resnet20`
-# (9 blocks, 3 per stage); the next cell prints which. Its SE layers are named `SE_<stage>_<block>` with the stem
+# We use the deepest shipped SE model, `se_resnet56` (27 SE blocks, 9 per stage; where it is missing, `se_resnet20`
+# with 9 blocks, 3 per stage); the next cell prints which. Its SE layers are named `SE_<stage>_<block>` with the stem
 # as stage 1, so stages 2-4 here; the paper's SE-ResNet-50 has stages 2-5.
 
 # %%
@@ -154,8 +154,36 @@ for name in layers:
     print(f"{name}: η² = {eta[name]:.3f}{stored}")
 
 # %% [markdown]
-# What do these numbers say about depth? Computed, not assumed: per stage, and the rank correlation between a
-# layer's position and its $\eta^2$.
+# ## How much does $\mathbf{s}$ move at all?
+#
+# $\eta^2$ is a ratio: a layer whose gates vary by a millionth from image to image can still score 0.5. So before
+# reading it, measure the size of the variation, the **spread**: the root mean square over images and channels of
+# $s_{ic} - \bar s_c$ (`senet_lib.analysis.profiles.excitation_spread`). Below 0.001 (`NEAR_CONSTANT_SPREAD`) a layer
+# scales every image alike to within 0.001: a fixed per-channel scale, which the BatchNorm just before it could
+# have learnt as well (in an SE-ResNet unit $\mathbf{s}$ multiplies a BatchNorm's output), whatever its $\eta^2$
+# says. Beside it, the size of each block's two FC weight matrices of Eq. 3, $\lVert W_1 \rVert$ and
+# $\lVert W_2 \rVert$.
+
+# %%
+from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD, excitation_spread
+
+spread = {name: excitation_spread(s_all[name]) for name in layers}
+constant = [name for name in layers if spread[name] < NEAR_CONSTANT_SPREAD]
+for name in layers:
+    se = se_layers[name]
+    flag = "  <- gates ~ constant" if name in constant else ""
+    print(f"{name}: spread {spread[name]:.1e}, η² {eta[name]:.2f}, ‖W1‖ {float(se.fc1.weight.detach().norm()):.3f}, "
+          f"‖W2‖ {float(se.fc2.weight.detach().norm()):.3f}{flag}")
+print(f"{len(constant)} of {len(layers)} SE layers have near-constant gates: {', '.join(constant) or 'none'}")
+
+# %% [markdown]
+# Look at the weight norms of the near-constant layers against the others. What could have brought them there
+# during training? (A hint: the recipe's weight decay, $5 \times 10^{-4}$, pulls every weight towards 0 unless the
+# loss pushes back, and a block whose scaling a BatchNorm can take over gives the loss little reason to push.)
+# Whatever the cause, read the $\eta^2$ of those layers as a statement about variations too small to matter.
+#
+# What do these numbers say about depth? Computed, not assumed: per stage, the rank correlation between a
+# layer's position and its $\eta^2$, and the same over the layers whose gates do follow the image.
 
 # %%
 stages = sorted({name.split("_")[1] for name in layers})
@@ -169,6 +197,8 @@ rises = all(b >= a for a, b in zip(eta.values(), list(eta.values())[1:]))
 lowest, highest = min(eta, key=eta.get), max(eta, key=eta.get)
 print(f"rank correlation of depth and η²: {spearman:+.2f}; η² {'rises' if rises else 'does not rise'} monotonically "
       f"with depth; lowest at {lowest} ({eta[lowest]:.2f}), highest at {highest} ({eta[highest]:.2f})")
+moving = [name for name in layers if name not in constant]
+print(f"the {len(moving)} layers whose gates follow the image: " + ", ".join(f"{n} {eta[n]:.2f}" for n in moving))
 
 # %% [markdown]
 # Compare with the paper's description of SE-ResNet-50: does the *first* stage here look class-agnostic? Is the
@@ -269,7 +299,8 @@ else:
 # ## Summary
 #
 # - Hooks on the gates record $\mathbf{s}$ (N, C) per SE layer; $\eta^2$ summarises class specificity per layer as
-#   a ratio of sums of squares summed over channels.
+#   a ratio of sums of squares summed over channels, and the spread says whether there is anything to explain:
+#   a layer with near-constant gates is a fixed per-channel scale, whatever its $\eta^2$.
 # - The printouts above answer, for this network: how $\eta^2$ changes with depth, which layers saturate, and which
 #   stage's image-dependent excitation the accuracy depends on. Where they differ from the paper's SE-ResNet-50,
 #   remember the 1/2/4-unit bottlenecks.
@@ -280,3 +311,6 @@ else:
 # 2. Replace the stage-4 gates by the **class** mean of the true class (`means[name][label]`) — an oracle. How much
 #    accuracy does that give?
 # 3. Compute the per-channel $\eta^2$ of `SE_4_3` and their plain average. Why does it differ from `eta[name]`?
+# 4. Fix the gates of every near-constant layer (`constant`) to their mean with `override_gates`, all at once, and
+#    measure the accuracy. Then do the same for the layers in `moving`. What does each result say about where this
+#    network's image-dependent recalibration lives?

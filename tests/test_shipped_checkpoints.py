@@ -95,6 +95,7 @@ def test_se_checkpoint_has_class_profiles(name):
         assert profile.means.shape == (10, {"2": 16, "3": 32, "4": 64}[layer[3]])
         assert int(profile.counts.sum()) == 5000
         assert 0.0 <= profile.specificity <= 1.0
+        assert profile.spread is not None and profile.spread >= 0.0  # profiled with the spread stored
 
 
 @pytest.mark.slow

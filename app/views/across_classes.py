@@ -10,6 +10,7 @@ from senet_lib.analysis.figures import (
     probe_by_depth,
     specificity_by_depth,
 )
+from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD
 
 model = models.current_model()
 loaded = model.loaded
@@ -30,6 +31,13 @@ if show.require_se(model):
             "`python -m senet_lib profile CHECKPOINT` (class means over the validation split)."
         )
     else:
+        if profile.near_constant:
+            st.info(
+                f"{layer}'s gates hardly depend on the image: their spread (root mean square of each gate's "
+                f"deviation from its mean over {validation}) is {profile.spread:.1e}, below {NEAR_CONSTANT_SPREAD:g}. "
+                "The block scales every image alike, a fixed per-channel scale, so the rows below differ by "
+                "amounts too small to matter, whatever η² says."
+            )
         show.figure(
             class_profile_heatmap(profile.means, loaded.classes, layer),
             f"class-profiles-{layer}",
@@ -42,7 +50,8 @@ if show.require_se(model):
             "class-specificity-by-depth",
             "η² per SE layer: the share of the gates' variance that the class explains (between-class over total "
             "sum of squares). 0: every class gets the same gates; 1: the class alone decides them. The paper's "
-            "finding shows as low values early and higher ones deeper.",
+            "finding shows as low values early and higher ones deeper. Grey crosses: layers whose gates hardly "
+            f"depend on the image (spread below {NEAR_CONSTANT_SPREAD:g}), so their η² means little.",
         )
     if loaded.probes:
         show.figure(

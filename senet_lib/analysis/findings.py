@@ -12,7 +12,7 @@ Three findings of Hu et al. (TPAMI 2019) that a trained SE network and its plain
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from senet_lib.analysis.evaluation import EvalReport, accuracy_difference
@@ -80,9 +80,11 @@ def _stage(layer: str) -> str | None:
     return match[1] if match else None
 
 
-def depth_finding(specificity: Mapping[str, float]) -> Finding:
+def depth_finding(specificity: Mapping[str, float], near_constant: Collection[str] = ()) -> Finding:
     """eta^2 of the last stage's SE layers against the first stage's (thirds of the layers when names carry
-    no stage): reproduced when the deeper layers are more class-specific."""
+    no stage): reproduced when the deeper layers are more class-specific. Layers in ``near_constant`` (gates that
+    hardly depend on the image, see :data:`~senet_lib.analysis.profiles.NEAR_CONSTANT_SPREAD`) are left out of
+    the comparison: their eta^2 describes variations too small to matter."""
     layers = list(specificity)
     if len(layers) < 2:
         return Finding("Excitations grow class-specific with depth", INCONCLUSIVE, "fewer than 2 SE layers")
@@ -93,17 +95,35 @@ def depth_finding(specificity: Mapping[str, float]) -> Finding:
     else:
         third = max(1, len(layers) // 3)
         first, last = layers[:third], layers[-third:]
+    left_out = [n for n in layers if n in set(near_constant)]
+    note = (
+        f" Left out: {len(left_out)} of the {len(layers)} SE layers, whose gates hardly depend on the image "
+        f"({', '.join(left_out)})."
+        if left_out
+        else ""
+    )
+    first, last = [n for n in first if n not in left_out], [n for n in last if n not in left_out]
+    if not first or not last:
+        side = "first" if not first else "last"
+        return Finding(
+            "Excitations grow class-specific with depth",
+            INCONCLUSIVE,
+            f"every SE layer of the {side} stage has gates that hardly depend on the image.{note}",
+        )
     early = sum(specificity[n] for n in first) / len(first)
     late = sum(specificity[n] for n in last) / len(last)
-    values = [specificity[n] for n in layers]
+    values = [specificity[n] for n in layers if n not in left_out]
     rising = sum(b > a for a, b in zip(values, values[1:]))
     evidence = (
-        f"mean η² {early:.2f} in the first stage ({first[0]}–{first[-1]}) vs {late:.2f} in the last "
-        f"({last[0]}–{last[-1]}); η² rises in {rising} of the {len(values) - 1} steps from one SE layer "
-        "to the next."
+        f"mean η² {early:.2f} in the first stage ({_span(first)}) vs {late:.2f} in the last ({_span(last)}); "
+        f"η² rises in {rising} of the {len(values) - 1} steps from one SE layer to the next.{note}"
     )
     verdict = REPRODUCED if late > early else NOT_REPRODUCED
     return Finding("Excitations grow class-specific with depth", verdict, evidence)
+
+
+def _span(layers: list[str]) -> str:
+    return layers[0] if len(layers) == 1 else f"{layers[0]}–{layers[-1]}"
 
 
 def summary(findings: list[Finding]) -> str:
@@ -138,5 +158,6 @@ def check_checkpoint(
         if se_eval is not None and plain_eval is not None and se_eval.split == plain_eval.split:
             found.append(accuracy_finding(se_eval, plain_eval, se.name, plain.name))
     if se.profiles:
-        found.append(depth_finding({name: p.specificity for name, p in se.profiles.items()}))
+        specificity = {name: p.specificity for name, p in se.profiles.items()}
+        found.append(depth_finding(specificity, [name for name, p in se.profiles.items() if p.near_constant]))
     return found

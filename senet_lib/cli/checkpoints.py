@@ -8,7 +8,7 @@ from pathlib import Path
 
 from senet_lib.analysis.latency import time_checkpoint
 from senet_lib.analysis.probe import probe_checkpoint
-from senet_lib.analysis.profiles import profile_checkpoint
+from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD, profile_checkpoint
 from senet_lib.paths import checkpoints_dir, samples_dir
 from senet_lib.training.evaluate import evaluate_checkpoint
 
@@ -65,9 +65,21 @@ def run_profile(args: argparse.Namespace) -> int:
         args.batch_size,
         not args.no_progress,
     )
-    print(f"{'layer':<10} {'channels':>8} {'class-specificity':>18}")
+    print(f"{'layer':<10} {'channels':>8} {'class-specificity':>18} {'spread':>9}")
+    constant = []
     for name, layer in record["layers"].items():
-        print(f"{name:<10} {len(layer['means'][0]):>8} {layer['specificity']:>18.3f}")
+        flag = "  gates ~ constant" if layer["spread"] < NEAR_CONSTANT_SPREAD else ""
+        constant += [name] if flag else []
+        print(
+            f"{name:<10} {len(layer['means'][0]):>8} {layer['specificity']:>18.3f} {layer['spread']:>9.1e}{flag}"
+        )
+    if constant:
+        print(
+            f"{len(constant)} of {len(record['layers'])} SE layers {'has' if len(constant) == 1 else 'have'} gates "
+            "that hardly depend on the image "
+            f"(spread < {NEAR_CONSTANT_SPREAD:g}): each acts as a fixed per-channel scale, so its class-specificity "
+            "describes variations too small to matter"
+        )
     print(f"stored under 'class_profiles' in {args.checkpoint}'s sidecar")
     return 0
 

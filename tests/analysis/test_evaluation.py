@@ -69,6 +69,14 @@ def test_depth_and_cost_findings():
     rising = depth_finding({"SE_2_1": 0.1, "SE_2_2": 0.2, "SE_3_1": 0.3, "SE_4_1": 0.5, "SE_4_2": 0.4})
     assert rising.verdict == REPRODUCED and "0.15 in the first stage (SE_2_1–SE_2_2)" in rising.evidence
     assert depth_finding({"a": 0.5, "b": 0.4, "c": 0.1}).verdict == NOT_REPRODUCED  # no stages: thirds
+    # near-constant gates are left out: here SE_4_2's 0.4 would otherwise pull the last stage down
+    kept = depth_finding(
+        {"SE_2_1": 0.5, "SE_2_2": 0.1, "SE_4_1": 0.2, "SE_4_2": 0.9}, near_constant=["SE_2_1"]
+    )
+    assert kept.verdict == REPRODUCED and "0.10 in the first stage (SE_2_2)" in kept.evidence
+    assert "Left out: 1 of the 4 SE layers" in kept.evidence and "(SE_2_1)" in kept.evidence
+    undecided = depth_finding({"SE_2_1": 0.1, "SE_4_1": 0.9}, near_constant=["SE_4_1"])
+    assert undecided.verdict == INCONCLUSIVE and "last stage" in undecided.evidence
     assert cost_finding(105, 100, "se", "plain").verdict == REPRODUCED
     assert cost_finding(150, 100, "se", "plain").verdict == NOT_REPRODUCED
     text = summary([rising, depth_finding({"a": 0.5, "b": 0.1})])

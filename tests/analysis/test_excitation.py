@@ -5,7 +5,16 @@ import torch
 from torch import nn
 
 from senet_lib.analysis.excitation import override_gates, record_excitations
-from senet_lib.analysis.profiles import ClassStats, class_mean_profiles, class_specificity
+from senet_lib.analysis.profiles import (
+    NEAR_CONSTANT_SPREAD,
+    ClassStats,
+    ExcitationProfile,
+    class_mean_profiles,
+    class_specificity,
+    excitation_spread,
+    profiles_from_json,
+    profiles_to_json,
+)
 from senet_lib.se import SEBlock
 from senet_lib.se_layers import find_se_layers, gate_module, paper_name, se_channels
 
@@ -158,6 +167,19 @@ def test_specificity_known_values():
     assert class_specificity(torch.ones(4, 2), torch.tensor([0, 0, 1, 1]), 2) == 0.0
 
 
+def test_spread_known_values():
+    # channel 1: [0, 2, 4, 6] around 3 -> squares 9, 1, 1, 9; channel 2 constant -> 0; mean of the 8 is 20/8
+    x = torch.tensor([[0.0, 0.5], [2.0, 0.5], [4.0, 0.5], [6.0, 0.5]])
+    assert excitation_spread(x) == pytest.approx((20 / 8) ** 0.5)
+    assert excitation_spread(torch.full((5, 3), 0.4)) == 0.0
+    # a gate that moves by 1e-5 has a spread of 1e-5, whatever its eta^2 (here 1: the class decides it)
+    tiny = 0.5 + 1e-5 * torch.tensor([[1.0], [1.0], [-1.0], [-1.0]], dtype=torch.float64)
+    assert class_specificity(tiny, torch.tensor([0, 0, 1, 1]), 2) == pytest.approx(1.0)
+    assert excitation_spread(tiny) == pytest.approx(1e-5) and excitation_spread(tiny) < NEAR_CONSTANT_SPREAD
+    with pytest.raises(ValueError, match=r"expected excitations \(N, C\)"):
+        excitation_spread(torch.rand(4))
+
+
 def test_streaming_matches_batch_and_rejects_bad_labels():
     g = torch.Generator().manual_seed(1)
     x, labels = torch.rand(50, 3, generator=g), torch.randint(0, 4, (50,), generator=g)
@@ -165,6 +187,7 @@ def test_streaming_matches_batch_and_rejects_bad_labels():
     for i in range(0, 50, 7):
         stats.update(x[i : i + 7], labels[i : i + 7])
     assert stats.specificity() == pytest.approx(class_specificity(x, labels, 4))
+    assert stats.spread() == pytest.approx(excitation_spread(x))
     torch.testing.assert_close(stats.means[1], x[labels == 1].mean(0))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
         stats.update(x[:2], torch.tensor([0, 4]))
@@ -185,6 +208,16 @@ def test_class_mean_profiles():
         model(images)
     torch.testing.assert_close(p.means[0], rec["SE_3_2"][labels == 0].mean(0))
     assert p.specificity == pytest.approx(class_specificity(rec["SE_3_2"], labels, 3), abs=1e-6)
+    assert p.spread == pytest.approx(excitation_spread(rec["SE_3_2"]), rel=1e-4)
+
+
+def test_profiles_json_round_trip_keeps_spread_and_reads_older_sidecars():
+    profiles = {"SE_2_1": ExcitationProfile(torch.rand(2, 4), torch.tensor([3, 1]), 0.3, 2e-4)}
+    back = profiles_from_json(profiles_to_json(profiles, "val"))["SE_2_1"]
+    assert back.spread == 2e-4 and back.near_constant is True and back.counts.tolist() == [3, 1]
+    older = profiles_to_json(profiles, "val")
+    del older["layers"]["SE_2_1"]["spread"]  # written before the spread was stored
+    assert profiles_from_json(older)["SE_2_1"].near_constant is None
 
 
 @pytest.mark.parametrize("name", ["efficientnet_b0", "mobilenet_v3_small", "regnet_y_400mf"])

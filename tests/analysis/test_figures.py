@@ -118,6 +118,21 @@ def test_specificity_by_depth_keeps_depth_order():
     assert [t.name for t in two.data] == ["r=16", "r=4"] and "run r=4" in hover(two.data[1])
 
 
+def test_specificity_by_depth_marks_near_constant_gates():
+    spreads = {"SE_2_1": 3e-7, "SE_3_1": 0.02, "SE_4_3": 0.05}
+    profiles = {n: ExcitationProfile(torch.rand(2, 4), torch.ones(2), 0.4, s) for n, s in spreads.items()}
+    fig = specificity_by_depth(profiles)
+    assert list(fig.data[0].customdata) == list(spreads.values()) and "spread" in hover(fig.data[0])
+    crosses = fig.data[1]
+    assert list(crosses.x) == ["SE_2_1"] and crosses.marker.symbol == "x" and "constant" in crosses.name
+    assert fig.layout.showlegend
+    # two runs, both with a near-constant layer: one legend entry for the crosses
+    two = specificity_by_depth({"a": profiles, "b": profiles})
+    assert [t.showlegend for t in two.data if t.mode == "markers"] == [True, False]
+    # without spreads (older sidecars) nothing is marked
+    assert len(specificity_by_depth({n: 0.4 for n in spreads}).data) == 1
+
+
 def test_excitation_distribution_means_and_bands():
     per_class = {"cat": torch.rand(5, 8), "dog": torch.rand(3, 8)}
     fig = excitation_distribution(per_class, "SE_4_1")

@@ -348,6 +348,21 @@ def test_across_classes_shows_the_sidecar_profiles():
     ]
 
 
+def test_across_classes_flags_layers_whose_gates_hardly_move():
+    profiles = profiles_from_json(read_meta(CHECKPOINT)["class_profiles"])
+    constant = [name for name, p in profiles.items() if p.near_constant]
+    assert constant, "the shipped se_resnet20 has a near-constant SE layer (SE_2_2); this test reads it"
+    moving = next(name for name in profiles if name not in constant)
+    at = open_app("views/across_classes.py")
+    at.selectbox(key="keep.across.layer").set_value(constant[0]).run()
+    note = [i.value for i in at.info if "hardly depend on the image" in i.value]
+    assert len(note) == 1 and f"{profiles[constant[0]].spread:.1e}" in note[0]
+    depth = figures(at)[1]
+    assert list(depth["data"][1]["x"]) == constant and depth["data"][1]["marker"]["symbol"] == "x"
+    at.selectbox(key="keep.across.layer").set_value(moving).run()
+    assert not [i.value for i in at.info if "hardly depend on the image" in i.value]
+
+
 def test_attribution_methods_have_their_own_words():
     at = open_app("views/attribution.py")
     seen = set()

@@ -85,6 +85,8 @@ def test_profile_command_stores_profiles_in_sidecar(trained, capsys):
     assert profiles["SE_4_3"].means.shape == (10, 64)
     assert int(profiles["SE_2_1"].counts.sum()) == 100
     assert all(0.0 <= p.specificity <= 1.0 for p in profiles.values())
+    assert all(p.spread is not None and p.spread >= 0.0 for p in profiles.values())
+    assert "spread" in printed.splitlines()[0]
     assert read_meta(trained)["model"]["name"] == "se_resnet20"  # the rest of the sidecar is kept
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from senet_lib.analysis.figures.common import _COLORS, _layer_rows_height, _np, _rgba
+from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD
 
 __all__ = [
     "excitation_heatmap",
@@ -201,15 +202,20 @@ def specificity_by_depth(
     specificity: Mapping, title: str = "Class specificity of excitations by depth"
 ) -> go.Figure:
     """eta^2 per SE layer in depth order: dict layer -> float (or ExcitationProfile); a dict of such dicts
-    (run label -> layers) draws one line per run."""
+    (run label -> layers) draws one line per run. Profiles that carry their spread show it on hover, and layers
+    whose gates hardly depend on the image (:data:`NEAR_CONSTANT_SPREAD`) get a grey cross: their eta^2 means little.
+    """
     if not specificity:
         raise ValueError("no layers given; pass a dict layer name -> class specificity")
     runs = specificity if all(isinstance(v, Mapping) for v in specificity.values()) else {"": specificity}
     fig = go.Figure()
+    flagged = False
     for i, (label, layers) in enumerate(runs.items()):
         names = list(layers)
         values = [float(getattr(v, "specificity", v)) for v in layers.values()]
+        spreads = [getattr(v, "spread", None) for v in layers.values()]
         prefix = f"run {label}<br>" if label else ""
+        known = all(s is not None for s in spreads)
         fig.add_trace(
             go.Scatter(
                 x=names,
@@ -217,14 +223,35 @@ def specificity_by_depth(
                 mode="lines+markers",
                 name=label or "specificity",
                 line=dict(color=_COLORS[i % len(_COLORS)]),
-                hovertemplate=f"{prefix}layer %{{x}}<br>class specificity %{{y:.3f}}<extra></extra>",
+                customdata=spreads if known else None,
+                hovertemplate=f"{prefix}layer %{{x}}<br>class specificity %{{y:.3f}}"
+                + ("<br>spread of the gates %{customdata:.1e}" if known else "")
+                + "<extra></extra>",
             )
         )
+        constant = [
+            (n, v) for n, v, s in zip(names, values, spreads) if s is not None and s < NEAR_CONSTANT_SPREAD
+        ]
+        if constant:
+            fig.add_trace(
+                go.Scatter(
+                    x=[n for n, _ in constant],
+                    y=[v for _, v in constant],
+                    mode="markers",
+                    marker=dict(symbol="x", size=11, color="#7f7f7f"),
+                    name=f"gates ~ constant (spread < {NEAR_CONSTANT_SPREAD:g})",
+                    legendgroup="near-constant",
+                    showlegend=not flagged,
+                    hovertemplate=f"{prefix}layer %{{x}}: its gates hardly depend on the image, "
+                    "so this η² means little<extra></extra>",
+                )
+            )
+            flagged = True
     fig.update_layout(
         title=title,
         xaxis_title="SE layer (depth)",
         yaxis_title="class specificity η²",
-        showlegend=len(runs) > 1,
+        showlegend=len(runs) > 1 or flagged,
     )
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1])
