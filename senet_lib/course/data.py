@@ -45,7 +45,7 @@ class HeldOut:
 
 
 def deepest_shipped_se() -> str:
-    """The shipped SE model read where depth matters: ``se_resnet56`` once it ships, else ``se_resnet20``."""
+    """The shipped SE model read where depth matters: ``se_resnet56``, or ``se_resnet20`` where it is missing."""
     name = default_checkpoint([n for n in list_pretrained() if n.startswith("se_")])
     if name is None:
         raise FileNotFoundError(
