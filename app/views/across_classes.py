@@ -59,11 +59,14 @@ if show.require_se(model):
                 loaded.probes,
                 chance=1 / len(loaded.classes),
                 network_accuracy=(loaded.meta.get("excitation_probes") or {}).get("network_accuracy"),
+                near_constant=[name for name, p in loaded.profiles.items() if p.near_constant],
             ),
             "probe-reliability-by-depth",
             f"A second measure of the same thing: a linear probe per layer, fitted on the training split's gates, "
             f"scored on {validation}. Blue: how often it names the true class from the gates alone; red: how often "
-            "it names what the network predicts. Unlike η², it says how much class a layer's gates can tell.",
+            "it names what the network predicts. Unlike η², it says how much class a layer's gates can tell. Grey "
+            "crosses: gates that hardly depend on the image; the probe, which rescales its inputs, still reads their "
+            "tiny variations, but the network is not changed by them.",
         )
 
     st.subheader(f"Spread within each class, {layer}")

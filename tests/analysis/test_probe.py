@@ -91,6 +91,12 @@ def test_probe_figures():
         "chance",
         "network accuracy",
     ]
+    probes["SE_4_3"] = LayerProbe(torch.zeros(3, 2), torch.zeros(3), 0.6, 0.6, 0.7, 10)
+    marked = probe_by_depth(probes, near_constant=["SE_4_3", "SE_9_9"]).data[
+        -1
+    ]  # a layer without a probe: skipped
+    assert list(marked.x) == ["SE_4_3"] and list(marked.y) == [0.6] and marked.marker.symbol == "x"
+    assert len(probe_by_depth(probes).data) == 2  # nothing near-constant: no crosses
     with pytest.raises(ValueError, match="layers"):
         probe_heatmap(torch.rand(2, 3), ["SE_2_1"], list("abc"))
 

@@ -357,8 +357,9 @@ def test_across_classes_flags_layers_whose_gates_hardly_move():
     at.selectbox(key="keep.across.layer").set_value(constant[0]).run()
     note = [i.value for i in at.info if "hardly depend on the image" in i.value]
     assert len(note) == 1 and f"{profiles[constant[0]].spread:.1e}" in note[0]
-    depth = figures(at)[1]
+    depth, probes = figures(at)[1:3]
     assert list(depth["data"][1]["x"]) == constant and depth["data"][1]["marker"]["symbol"] == "x"
+    assert list(probes["data"][-1]["x"]) == constant and probes["data"][-1]["marker"]["symbol"] == "x"
     at.selectbox(key="keep.across.layer").set_value(moving).run()
     assert not [i.value for i in at.info if "hardly depend on the image" in i.value]
 

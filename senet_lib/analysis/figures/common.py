@@ -7,7 +7,10 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb, qualitative
+
+from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD
 
 __all__ = ["heatmap_csv"]
 
@@ -28,6 +31,23 @@ def _layer_rows_height(n_layers: int) -> int:
     """Pixel height of a figure with one row per SE layer: plotly's default 450 fits the 9 layers of
     SE-ResNet-20; deeper networks get 18 px a row, so each of SE-ResNet-56's 27 layers keeps a row and a label."""
     return max(450, 140 + 18 * n_layers)
+
+
+def _near_constant_marks(
+    x: Sequence[str], y: Sequence[float], what: str, showlegend: bool = True
+) -> go.Scatter:
+    """Grey crosses on the layers whose gates hardly depend on the image (spread < NEAR_CONSTANT_SPREAD): ``what``
+    (e.g. "this η²") then describes variations too small to matter."""
+    return go.Scatter(
+        x=list(x),
+        y=list(y),
+        mode="markers",
+        marker=dict(symbol="x", size=11, color="#7f7f7f"),
+        name=f"gates ~ constant (spread < {NEAR_CONSTANT_SPREAD:g})",
+        legendgroup="near-constant",
+        showlegend=showlegend,
+        hovertemplate=f"layer %{{x}}: its gates hardly depend on the image, so {what} means little<extra></extra>",
+    )
 
 
 def _rgba(i: int, alpha: float) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from senet_lib.analysis.figures.common import _COLORS, _layer_rows_height, _np, _rgba
+from senet_lib.analysis.figures.common import _COLORS, _layer_rows_height, _near_constant_marks, _np, _rgba
 from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD
 
 __all__ = [
@@ -233,19 +233,7 @@ def specificity_by_depth(
             (n, v) for n, v, s in zip(names, values, spreads) if s is not None and s < NEAR_CONSTANT_SPREAD
         ]
         if constant:
-            fig.add_trace(
-                go.Scatter(
-                    x=[n for n, _ in constant],
-                    y=[v for _, v in constant],
-                    mode="markers",
-                    marker=dict(symbol="x", size=11, color="#7f7f7f"),
-                    name=f"gates ~ constant (spread < {NEAR_CONSTANT_SPREAD:g})",
-                    legendgroup="near-constant",
-                    showlegend=not flagged,
-                    hovertemplate=f"{prefix}layer %{{x}}: its gates hardly depend on the image, "
-                    "so this η² means little<extra></extra>",
-                )
-            )
+            fig.add_trace(_near_constant_marks(*zip(*constant), what="this η²", showlegend=not flagged))
             flagged = True
     fig.update_layout(
         title=title,

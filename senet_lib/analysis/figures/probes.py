@@ -3,11 +3,11 @@ image's gates point to at each depth, and how right the probes are on held-out i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from senet_lib.analysis.figures.common import _COLORS, _layer_rows_height, _np
+from senet_lib.analysis.figures.common import _COLORS, _layer_rows_height, _near_constant_marks, _np
 
 __all__ = ["probe_by_depth", "probe_heatmap"]
 
@@ -73,10 +73,12 @@ def probe_by_depth(
     chance: float | None = None,
     network_accuracy: float | None = None,
     title: str = "How much class the gates carry, by depth (held-out images)",
+    near_constant: Collection[str] = (),
 ) -> go.Figure:
     """Per SE layer, the probe's held-out accuracy (vs the true class) and its agreement with the network's
     prediction: dict layer -> object with ``accuracy`` and ``agreement`` (e.g. LayerProbe). Dotted: chance
-    (1/K) and the network's own accuracy."""
+    (1/K) and the network's own accuracy. Grey crosses on the layers in ``near_constant`` (gates that hardly depend
+    on the image, from the class profiles' spread): a probe reads their tiny variations, which change nothing."""
     if not probes:
         raise ValueError("no probes given; pass a dict layer name -> LayerProbe")
     layers = list(probes)
@@ -108,6 +110,8 @@ def probe_by_depth(
                     hovertemplate=f"{label} %{{y:.1%}}<extra></extra>",
                 )
             )
+    if marked := [(n, float(probes[n].accuracy)) for n in layers if n in set(near_constant)]:
+        fig.add_trace(_near_constant_marks(*zip(*marked), what="what the probe reads"))
     fig.update_layout(title=title, xaxis_title="SE layer (depth)", yaxis_title="share of validation images")
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
