@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from senet_lib.training.config import TrainConfig, load_config_file
-from senet_lib.training.grid_tables import Row, write_paired_table, write_run_records, write_tables
+from senet_lib.training.grid_tables import (
+    Row,
+    read_run_records,
+    recorded_error,
+    write_paired_table,
+    write_run_records,
+    write_tables,
+)
 from senet_lib.training.loop import train
 from senet_lib.training.rundir import STATE_FILE, RunDirBusy, hold_run_dir, read_summary
 
@@ -97,14 +104,17 @@ def run_grid(
                 print(f"[{name}] {all_rows[key[0]].label} seed {key[1]}: another process trains it; later")
                 busy.append(key)
         stuck, waiting = len(busy) == len(waiting), busy
+    results = Path(out_dir) / "results"
+    recorded = read_run_records(name, results)
     for i, row in enumerate(all_rows):
         if i in selected:
             row.errors = [errors[i, seed] for seed in range(seeds)]
-        else:  # a row another invocation ran: tabulated once every seed of it has finished
-            row.errors = [e for seed in range(seeds) if (e := _finished_error(runs[i, seed])) is not None]
+        else:  # a row another invocation ran (here or on another machine): tabulated once every seed has finished
+            row.errors = [
+                e for seed in range(seeds) if (e := _finished_error(runs[i, seed], recorded)) is not None
+            ]
     done = [i for i, row in enumerate(all_rows) if i in selected or len(row.errors) == seeds]
     command = f"python -m senet_lib experiments run {path} --seeds {seeds}"
-    results = Path(out_dir) / "results"
     write_tables(name, [all_rows[i] for i in done], results, caption, command)
     finished = [(all_rows[i].label, seed, Path(runs[i, seed].run_dir)) for i in done for seed in range(seeds)]
     write_run_records(name, finished, results)
@@ -150,10 +160,15 @@ def _finish_run(name: str, label: str, cfg: TrainConfig, wait: bool) -> float:
     return _error(summary)
 
 
-def _finished_error(cfg: TrainConfig) -> float | None:
-    """The validation error (%) of a run that has finished, None if it has not (nothing is trained)."""
+def _finished_error(cfg: TrainConfig, recorded: dict[str, dict[str, str]]) -> float | None:
+    """The validation error (%) of a run that has finished, None if it has not (nothing is trained): from its
+    folder, or, where the folder is not on this machine, from the committed run records (``recorded``: the same
+    run folder name, so the same row, seed and recipe)."""
     summary = read_summary(Path(cfg.run_dir))
-    return None if summary is None else _error(summary)
+    if summary is not None:
+        return _error(summary)
+    line = recorded.get(Path(cfg.run_dir).name)
+    return None if line is None else recorded_error(line)
 
 
 def _error(summary: dict) -> float:

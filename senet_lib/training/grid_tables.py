@@ -98,12 +98,45 @@ RUN_COLUMNS = (
 CURVE_COLUMNS = ("label", "seed", *EPOCH_FIELDS)
 
 
+def read_run_records(name: str, results_dir: Path) -> dict[str, dict[str, str]]:
+    """The lines of an existing ``<name>_runs.csv`` by run folder name (``<label>-s<seed>-<recipe id>``: the same
+    name is the same row, seed and full recipe); {} when there is none."""
+    path = results_dir / f"{name}_runs.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as fh:
+        return {line["run"]: line for line in csv.DictReader(fh)}
+
+
+def recorded_error(line: dict[str, str]) -> float:
+    """The final-epoch validation error (%) of a run as its ``<name>_runs.csv`` line records it."""
+    return 100.0 * (1.0 - float(line["final_val_acc"]))
+
+
+def _read_curves(name: str, results_dir: Path) -> dict[tuple[str, str], list[dict[str, str]]]:
+    path = results_dir / f"{name}_curves.csv"
+    curves: dict[tuple[str, str], list[dict[str, str]]] = {}
+    if path.is_file():
+        with open(path, newline="") as fh:
+            for line in csv.DictReader(fh):
+                curves.setdefault((line["label"], line["seed"]), []).append(line)
+    return curves
+
+
 def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir: Path) -> tuple[Path, Path]:
     """``<name>_runs.csv`` and ``<name>_curves.csv`` for ``(label, seed, run dir)`` of finished runs: every seed's
-    final and best epoch (flip test-time augmentation apart), its compute time and where it ran, and its curves."""
+    final and best epoch (flip test-time augmentation apart), its compute time and where it ran, and its curves.
+
+    A run whose folder is not on this machine (it finished on another one) keeps its lines from the files being
+    replaced, found by its run folder name, so a grid finished across machines keeps every run's record."""
     results_dir.mkdir(parents=True, exist_ok=True)
+    recorded, recorded_curves = read_run_records(name, results_dir), _read_curves(name, results_dir)
     run_lines, curve_lines = [], []
     for label, seed, run_dir in runs:
+        if read_summary(run_dir) is None and run_dir.name in recorded:
+            run_lines.append(recorded[run_dir.name])
+            curve_lines += recorded_curves.get((label, str(seed)), [])
+            continue
         summary = read_summary(run_dir) or {}
         records = read_metrics(run_dir / METRICS_FILE)
         curve_lines += [{"label": label, "seed": seed, **record} for record in records]

@@ -4,6 +4,7 @@ shared between rows, one process per run, and a finished run whose summary was l
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -119,6 +120,35 @@ def test_a_grid_run_row_by_row_ends_with_one_table_of_all_its_rows(grid, tmp_pat
     assert lines[0].split(",")[2] == "46.00" and lines[1].split(",")[2] == "42.00"  # 1 - (0.5 + r / 100)
 
 
-def _runs(grid, out_dir):
+def test_rows_finished_on_another_machine_stay_in_the_tables_from_their_committed_records(
+    grid, tmp_path, monkeypatch
+):
+    """The depth-20 runs of se_vs_plain finished on a machine that is gone; the depth-56 rows, run on this one,
+    must not drop them from the committed tables. Records are matched by run folder name (row, seed and full
+    recipe), so after a recipe change they are not reused."""
+    calls = []
+    monkeypatch.setattr(experiments, "train", fake_train(calls))
+    results = tmp_path / "results"
+    run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r=4"])
+    for cfg in _runs(grid, tmp_path, seeds=2)[
+        :2
+    ]:  # the old machine's run folders are gone; the tables remain
+        shutil.rmtree(cfg.run_dir)
+    before = (results / "grid_runs.csv").read_text().splitlines()
+    run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r/4"])
+    assert len(calls) == 4  # SE r=4 was not trained again
+    lines = (results / "grid.csv").read_text().splitlines()[1:]
+    assert [line.split(",")[0] for line in lines] == ["SE r=4", "SE r/4"]
+    assert lines[0].split(",")[2] == "46.00"  # from the records: 1 - (0.5 + 4 / 100)
+    after = (results / "grid_runs.csv").read_text().splitlines()
+    assert (
+        after[:3] == before[:3] and len(after) == 5
+    )  # header, SE r=4's two lines as they were, SE r/4's two
+    # another recipe: SE r=4's records are for the old one, so they are not reused and the row waits to be run
+    run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r/4"], overrides={"lr": 0.2})
+    assert [line.split(",")[0] for line in (results / "grid.csv").read_text().splitlines()[1:]] == ["SE r/4"]
+
+
+def _runs(grid, out_dir, seeds=1):
     name, base, rows, _ = load_grid(grid)
-    return [cfg for _, cfg in sorted(grid_runs(name, base, rows, 1, out_dir, progress=False).items())]
+    return [cfg for _, cfg in sorted(grid_runs(name, base, rows, seeds, out_dir, progress=False).items())]
