@@ -2,21 +2,24 @@
 
 The notebooks and the Streamlit app both display these figures; nothing here imports either.
 Inputs are torch tensors or array-likes; hover labels name the layer, channel, class and value.
-Modules by what the figures show: ``excitations``, ``images`` (attribution, predictions), ``probes``,
+Modules by what the figures show: ``excitations`` (per layer and channel), ``classes`` (across classes, Figs.
+6-7), ``images`` (attribution, predictions), ``probes``,
 ``evaluation`` (confusion, per-class accuracy), ``results`` (training).
 """
 
+from senet_lib.analysis.figures.classes import (
+    class_profile_heatmap,
+    excitation_distribution,
+    excitation_vs_profiles,
+    specificity_by_depth,
+)
 from senet_lib.analysis.figures.common import heatmap_csv
 from senet_lib.analysis.figures.evaluation import confusion_heatmap, per_class_accuracy_bars
 from senet_lib.analysis.figures.excitations import (
-    class_profile_heatmap,
     difference_by_depth,
     excitation_difference_heatmap,
-    excitation_distribution,
     excitation_heatmap,
-    excitation_vs_profiles,
     gate_attribution_heatmap,
-    specificity_by_depth,
 )
 from senet_lib.analysis.figures.images import attribution_overlay, overlay, prediction_bars
 from senet_lib.analysis.figures.probes import probe_by_depth, probe_heatmap
