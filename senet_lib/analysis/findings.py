@@ -95,7 +95,8 @@ def depth_finding(specificity: Mapping[str, float], near_constant: Collection[st
     else:
         third = max(1, len(layers) // 3)
         first, last = layers[:third], layers[-third:]
-    left_out = [n for n in layers if n in set(near_constant)]
+    still = set(near_constant)
+    left_out = [n for n in layers if n in still]
     note = (
         f" Left out: {len(left_out)} of the {len(layers)} SE layers, whose gates hardly depend on the image "
         f"({', '.join(left_out)})."

@@ -69,16 +69,20 @@ class ClassStats:
         """Class-mean excitations (K, C); NaN rows for classes never seen."""
         return (self.sums / self.counts[:, None]).float()
 
-    def specificity(self) -> float:
-        """eta^2 = between-class / total sum of squares, over all channels (see :func:`class_specificity`)."""
+    def _totals(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(N, grand mean per channel (C,), SS_total summed over channels)`` of what was recorded."""
         n = self.counts.sum()
         if n == 0:
             raise RuntimeError("no excitations recorded; update() with at least one batch first")
         grand = self.sums.sum(0) / n  # (C,)
+        return n, grand, (self.sq_sums - n * grand**2).sum()
+
+    def specificity(self) -> float:
+        """eta^2 = between-class / total sum of squares, over all channels (see :func:`class_specificity`)."""
+        n, grand, total = self._totals()
         seen = self.counts > 0
         class_means = self.sums[seen] / self.counts[seen, None]  # (K_seen, C)
         between = (self.counts[seen, None] * (class_means - grand) ** 2).sum()
-        total = (self.sq_sums - n * grand**2).sum()
         if total <= 1e-12 * max(float(self.sq_sums.sum()), 1.0):
             return 0.0  # no variance at all: nothing for the class to explain
         return float((between / total).clamp(0.0, 1.0))
@@ -86,12 +90,8 @@ class ClassStats:
     def spread(self) -> float:
         """How much the excitations vary from image to image: sqrt(SS_total / (N C)), the root mean square over
         images and channels of s minus its channel's mean (see :func:`excitation_spread`)."""
-        n = self.counts.sum()
-        if n == 0:
-            raise RuntimeError("no excitations recorded; update() with at least one batch first")
-        grand = self.sums.sum(0) / n  # (C,)
-        total = (self.sq_sums - n * grand**2).sum().clamp(min=0.0)
-        return float((total / (n * self.sums.shape[1])).sqrt())
+        n, _, total = self._totals()
+        return float((total.clamp(min=0.0) / (n * self.sums.shape[1])).sqrt())
 
 
 def class_specificity(excitations: torch.Tensor, labels: torch.Tensor, num_classes: int) -> float:

@@ -133,11 +133,12 @@ def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir:
     recorded, recorded_curves = read_run_records(name, results_dir), _read_curves(name, results_dir)
     run_lines, curve_lines = [], []
     for label, seed, run_dir in runs:
-        if read_summary(run_dir) is None and run_dir.name in recorded:
+        summary = read_summary(run_dir)
+        if summary is None and run_dir.name in recorded:
             run_lines.append(recorded[run_dir.name])
             curve_lines += recorded_curves.get((label, str(seed)), [])
             continue
-        summary = read_summary(run_dir) or {}
+        summary = summary or {}
         records = read_metrics(run_dir / METRICS_FILE)
         curve_lines += [{"label": label, "seed": seed, **record} for record in records]
         segments = summary.get("segments") or [summary.get("runtime", {})]  # older summaries: one runtime

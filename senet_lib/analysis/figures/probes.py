@@ -110,7 +110,8 @@ def probe_by_depth(
                     hovertemplate=f"{label} %{{y:.1%}}<extra></extra>",
                 )
             )
-    if marked := [(n, float(probes[n].accuracy)) for n in layers if n in set(near_constant)]:
+    still = set(near_constant)
+    if marked := [(n, float(probes[n].accuracy)) for n in layers if n in still]:
         fig.add_trace(_near_constant_marks(*zip(*marked), what="what the probe reads"))
     fig.update_layout(title=title, xaxis_title="SE layer (depth)", yaxis_title="share of validation images")
     fig.update_xaxes(type="category")
