@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,33 +34,40 @@ def git(*args: str) -> bytes:
     return subprocess.run(["git", *args], capture_output=True, check=True).stdout
 
 
-def carried_states() -> dict[int, dict]:
-    """epoch -> model state dict, for every commit that changed a carried se_resnet56 run."""
-    states = {}
+def carried_versions() -> list[tuple[str, str, int]]:
+    """(commit, folder, epoch) of every committed version of a carried se_resnet56 run, newest first."""
+    versions = []
     for folder in CARRIED:
         for commit in git("log", "--format=%H", "--", f"{folder}/{MANIFEST_FILE}").decode().split():
-            names = (
-                git("ls-tree", "--name-only", f"{commit}:{folder}/").decode().split()
-                if _exists(commit, folder)
-                else []
-            )
-            if MANIFEST_FILE not in names:
+            if not _exists(commit, f"{folder}/{MANIFEST_FILE}"):
                 continue  # the commit that removed the folder
-            with tempfile.TemporaryDirectory() as tmp:
-                for name in names:
-                    Path(tmp, name).write_bytes(git("show", f"{commit}:{folder}/{name}"))
-                manifest, state = read_carried(tmp)
-            states.setdefault(
-                manifest["epoch"],
-                torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)["model"],
+            versions.append(
+                (commit, folder, json.loads(git("show", f"{commit}:{folder}/{MANIFEST_FILE}"))["epoch"])
             )
+    return versions
+
+
+def check_out(commit: str, folder: str, dest: str | Path) -> None:
+    """Write the files of ``folder`` as they were at ``commit`` into ``dest`` (a carried run: ``carry unpack`` it)."""
+    for name in git("ls-tree", "--name-only", f"{commit}:{folder}/").decode().split():
+        Path(dest, name).write_bytes(git("show", f"{commit}:{folder}/{name}"))
+
+
+def carried_states() -> dict[int, dict]:
+    """epoch -> training state (model, optimizer, scheduler), for every commit that changed a carried se_resnet56 run."""
+    states = {}
+    for commit, folder, epoch in carried_versions():
+        if epoch in states:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            check_out(commit, folder, tmp)
+            _, state = read_carried(tmp)
+        states[epoch] = torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
     return states
 
 
-def _exists(commit: str, folder: str) -> bool:
-    return (
-        subprocess.run(["git", "cat-file", "-e", f"{commit}:{folder}"], capture_output=True).returncode == 0
-    )
+def _exists(commit: str, path: str) -> bool:
+    return subprocess.run(["git", "cat-file", "-e", f"{commit}:{path}"], capture_output=True).returncode == 0
 
 
 @torch.no_grad()
@@ -85,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     held = shipped_model("se_resnet56", images=args.images)
-    by_epoch = {epoch: state for epoch, state in sorted(carried_states().items())}
+    by_epoch = {epoch: state["model"] for epoch, state in sorted(carried_states().items())}
     by_epoch[held.meta["metrics"]["epoch"]] = None  # the shipped weights, already loaded
     shipped = {k: v.clone() for k, v in held.model.state_dict().items()}
     rows = []

@@ -36,6 +36,7 @@ class TrainConfig:
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4
+    se_weight_decay: bool = True  # false: no weight decay on SE blocks' weights (the excitation's FC layers)
     schedule: str = "onecycle"
     milestones: tuple[float, ...] = (0.5, 0.75)  # step schedule: fractions of training
     lr_decay: float = 0.1  # step schedule: lr *= lr_decay at each milestone (He et al. 0.1, WRN 0.2)

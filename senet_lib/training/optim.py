@@ -7,15 +7,22 @@ import math
 import torch
 from torch import nn
 
+from senet_lib.se_layers import find_se_layers
 from senet_lib.training.config import TrainConfig
 
 __all__ = ["make_ema", "make_optimizer", "make_scheduler"]
 
 
 def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """SGD with momentum; no weight decay on BatchNorm and bias parameters."""
-    decay = [p for p in model.parameters() if p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.ndim <= 1]
+    """SGD with momentum; no weight decay on BatchNorm and bias parameters, nor on SE blocks' if ``se_weight_decay``
+    is false (their gates then keep whatever image dependence the loss does not remove)."""
+    exempt = (
+        set()
+        if cfg.se_weight_decay
+        else {id(p) for se in find_se_layers(model).values() for p in se.parameters()}
+    )
+    decay = [p for p in model.parameters() if p.ndim > 1 and id(p) not in exempt]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1 or id(p) in exempt]
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
 

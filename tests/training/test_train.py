@@ -188,6 +188,26 @@ def test_onecycle_with_too_few_steps_says_so():
         make_scheduler(opt, TrainConfig(epochs=1, lr=0.1, schedule="onecycle"), steps_per_epoch=2)
 
 
+@pytest.mark.parametrize("se_decay", [True, False])
+def test_se_weight_decay_flag_decides_whether_the_excitation_weights_decay(se_decay):
+    from senet_lib.models import create_model
+    from senet_lib.se_layers import find_se_layers
+    from senet_lib.training.optim import make_optimizer
+
+    model = create_model("se_resnet20")
+    opt = make_optimizer(model, TrainConfig(weight_decay=5e-4, se_weight_decay=se_decay))
+    decay_of = {id(p): g["weight_decay"] for g in opt.param_groups for p in g["params"]}
+    assert len(decay_of) == len(list(model.parameters()))  # every parameter in exactly one group
+    fc = [w for se in find_se_layers(model).values() for w in (se.fc1.weight, se.fc2.weight)]
+    assert {decay_of[id(w)] for w in fc} == ({5e-4} if se_decay else {0.0})
+    assert decay_of[id(model.conv1.weight)] == 5e-4  # the convolutions decay either way
+    assert decay_of[id(model.bn1.weight)] == 0.0  # BatchNorm never does
+    # the default keeps every existing recipe's id; turning it off names a new recipe
+    assert (TrainConfig().recipe_id() == TrainConfig(se_weight_decay=True).recipe_id()) and (
+        TrainConfig().recipe_id() != TrainConfig(se_weight_decay=False).recipe_id()
+    )
+
+
 def test_bad_config_is_rejected():
     with pytest.raises(ValueError, match="schedule must be one of"):
         TrainConfig(schedule="linear").validate()
