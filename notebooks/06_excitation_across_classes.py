@@ -182,6 +182,46 @@ print(f"{len(constant)} of {len(layers)} SE layers have near-constant gates: {',
 # loss pushes back, and a block whose scaling a BatchNorm can take over gives the loss little reason to push.)
 # Whatever the cause, read the $\eta^2$ of those layers as a statement about variations too small to matter.
 #
+# **Check your guess** (for `se_resnet56`). Two measurements of its training, by scripts in `experiments/scripts/`
+# that read the training states the repository carried between working sessions (they need its git history and an
+# hour of training, so the next cell reads their committed results instead of recomputing them):
+# - between carried epochs, how much each SE layer's two FC matrices shrank, against what SGD with weight decay alone
+#   (a zero loss gradient) would have done: the share of decay's pull left **unopposed**, 1 where decay alone set
+#   their size, 0 where the loss held it (`se_gate_weight_decay.py`);
+# - the same epochs 21-32 trained again from the same epoch-20 state (weights, momentum, data order), with one
+#   change: no weight decay on the SE blocks' weights (`se_resnet56_without_se_decay.py`; the recipe field
+#   `se_weight_decay: false`).
+
+# %%
+import csv
+import json
+import statistics
+
+from senet_lib.course.results import RESULTS_DIR
+
+if meta["model"]["name"] == "se_resnet56":
+    with open(RESULTS_DIR / "se_resnet56-gate-weight-decay.csv") as fh:
+        matrices = [row for row in csv.DictReader(fh) if row["epoch"] in ("32", "43")]
+    for start, end in (("20", "32"), ("32", "43")):
+        for flag, group in (("1", "near-constant"), ("0", "moving")):
+            unopposed = [float(r["unopposed"]) for r in matrices if r["epoch"] == end and r["near_constant"] == flag]
+            print(f"epochs {start}-{end}, the FC matrices of layers {group} at epoch {end}: median share of decay's "
+                  f"pull unopposed {statistics.median(unopposed):.2f} ({len(unopposed)} matrices)")
+    fork = json.loads((RESULTS_DIR / "se_resnet56-without-se-decay.json").read_text())
+    names = {"with_decay": f"epoch {fork['until']}, SE weights decayed (the shipped run)",
+             "without_se_decay": f"epoch {fork['until']}, SE weights not decayed"}
+    for run, still in fork["near_constant"].items():
+        accuracy = f", validation accuracy {fork['val_acc'][run]:.2%}" if run in fork["val_acc"] else ""
+        print(f"{names.get(run, 'epoch 20, where both start')}: {len(still)} of {len(layers)} SE layers "
+              f"near-constant{accuracy}: {', '.join(still)}")
+else:
+    print(f"these measurements were made on se_resnet56's training; this notebook reads {meta['model']['name']}")
+
+# %% [markdown]
+# Did the SE weights that decay no longer pulled keep their gates moving? All of them? For a layer that went still
+# anyway, look back at its weight norms and at the hint: what else can stop a gate following the image? One seed
+# and one interval: say how far the numbers carry.
+#
 # What do these numbers say about depth? Computed, not assumed: per stage, the rank correlation between a
 # layer's position and its $\eta^2$, and the same over the layers whose gates do follow the image.
 

@@ -53,16 +53,20 @@ def check_out(commit: str, folder: str, dest: str | Path) -> None:
         Path(dest, name).write_bytes(git("show", f"{commit}:{folder}/{name}"))
 
 
+def carried_state(commit: str, folder: str) -> dict:
+    """The training state (model, optimizer, scheduler, ...) carried in ``folder`` at ``commit``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        check_out(commit, folder, tmp)
+        _, state = read_carried(tmp)
+    return torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
+
+
 def carried_states() -> dict[int, dict]:
-    """epoch -> training state (model, optimizer, scheduler), for every commit that changed a carried se_resnet56 run."""
+    """epoch -> training state, for every commit that changed a carried se_resnet56 run (the newest per epoch)."""
     states = {}
     for commit, folder, epoch in carried_versions():
-        if epoch in states:
-            continue
-        with tempfile.TemporaryDirectory() as tmp:
-            check_out(commit, folder, tmp)
-            _, state = read_carried(tmp)
-        states[epoch] = torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
+        if epoch not in states:
+            states[epoch] = carried_state(commit, folder)
     return states
 
 

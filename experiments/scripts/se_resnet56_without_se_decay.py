@@ -9,7 +9,7 @@ every SE layer's spread at epoch 32 on the same 1,000 held-out images as se_gate
 that kept decay.
 
     python experiments/scripts/se_resnet56_without_se_decay.py [--run-dir runs/se_resnet56-no-se-decay-from-20]
-        [--until 32] [--threads 1] [--out experiments/results/se_resnet56-without-se-decay.csv]
+        [--until 32] [--threads 1] [--out experiments/results/se_resnet56-without-se-decay.csv]   (+ .json: a summary)
 
 About 12 epochs of se_resnet56 (an hour or more on a 2-core CPU). Interrupted, the same command continues from the
 run directory's last epoch (the library's exact resume). The run directory's config.json records the changed field
@@ -25,12 +25,13 @@ import tempfile
 from itertools import chain
 from pathlib import Path
 
-from se_gate_spread_by_epoch import carried_versions, check_out, spreads
+from se_gate_spread_by_epoch import carried_state, carried_versions, check_out, spreads
 
 from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD
 from senet_lib.checkpoint import load_training_state, save_training_state
 from senet_lib.course.data import shipped_model
 from senet_lib.models import create_model
+from senet_lib.se_layers import find_se_layers
 from senet_lib.training.carry import unpack_run
 from senet_lib.training.config import TrainConfig, load_run_config
 from senet_lib.training.loop import train
@@ -38,6 +39,7 @@ from senet_lib.training.optim import make_optimizer
 from senet_lib.training.rundir import STATE_FILE, saved_epoch
 
 FORK_EPOCH = 20
+SHIPPED_METRICS = Path("data/checkpoints/se_resnet56.metrics.jsonl")
 SPREADS = Path("experiments/results/se_resnet56-gate-spread-by-epoch.csv")
 
 
@@ -123,29 +125,74 @@ def main() -> None:
     train_until(run_dir, args.until, args.threads)
 
     held = shipped_model("se_resnet56", images=1000)
-    held.model.load_state_dict(load_training_state(run_dir / STATE_FILE)["model"])
-    without = spreads(held.model, held.loader)
+    runs = {
+        "with_decay": carried_epoch(args.until),
+        "without_se_decay": load_training_state(run_dir / STATE_FILE),
+    }
+    measured = {}
+    for run, state in runs.items():
+        held.model.load_state_dict(state["model"])
+        measured[run] = spreads(held.model, held.loader)
     rows = [
         {
             "layer": layer,
             f"spread_epoch{FORK_EPOCH}": f"{kept[(FORK_EPOCH, layer)]:.3e}",
-            f"spread_epoch{args.until}_with_decay": f"{kept[(args.until, layer)]:.3e}",
-            f"spread_epoch{args.until}_without_se_decay": f"{spread:.3e}",
+            **{f"spread_epoch{args.until}_{run}": f"{measured[run][layer]:.3e}" for run in runs},
+            **{
+                f"fc_norm_epoch{args.until}_{run}": f"{fc_norm(runs[run]['model'], layer, held.model):.4f}"
+                for run in runs
+            },
         }
-        for layer, spread in without.items()
+        for layer in measured["without_se_decay"]
     ]
     with open(args.out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    for label, column in (
-        (f"epoch {FORK_EPOCH} (the fork)", 1),
-        (f"epoch {args.until}, SE weights decayed (the shipped run)", 2),
-        (f"epoch {args.until}, SE weights not decayed", 3),
-    ):
-        still = [r["layer"] for r in rows if float(list(r.values())[column]) < NEAR_CONSTANT_SPREAD]
-        print(f"{label}: {len(still)} of {len(rows)} SE layers near-constant: {', '.join(still) or 'none'}")
-    print(f"wrote {args.out}")
+    metrics = {"with_decay": SHIPPED_METRICS, "without_se_decay": run_dir / "metrics.jsonl"}
+    at_fork = {layer: kept[(FORK_EPOCH, layer)] for layer in measured["without_se_decay"]}
+    summary = {
+        "command": "python experiments/scripts/se_resnet56_without_se_decay.py",
+        "fork": json.loads((run_dir / "fork.json").read_text()),
+        "until": args.until,
+        "images": 1000,
+        "near_constant_spread": NEAR_CONSTANT_SPREAD,
+        "near_constant": {f"epoch{FORK_EPOCH}": near_constant(at_fork)}
+        | {run: near_constant(measured[run]) for run in runs},
+        "val_acc": {run: epoch_record(path, args.until)["val_acc"] for run, path in metrics.items()},
+        "val_acc_by_epoch": {
+            run: {e: epoch_record(path, e)["val_acc"] for e in range(FORK_EPOCH + 1, args.until + 1)}
+            for run, path in metrics.items()
+        },
+    }
+    Path(args.out).with_suffix(".json").write_text(json.dumps(summary, indent=2))
+    for name, still in summary["near_constant"].items():
+        print(f"{name}: {len(still)} of {len(rows)} SE layers near-constant: {', '.join(still) or 'none'}")
+    print(
+        f"validation accuracy at epoch {args.until}: "
+        + ", ".join(f"{k} {v:.2%}" for k, v in summary["val_acc"].items())
+    )
+    print(f"wrote {args.out} and its .json summary")
+
+
+def near_constant(spread: dict[str, float]) -> list[str]:
+    return [layer for layer, value in spread.items() if value < NEAR_CONSTANT_SPREAD]
+
+
+def carried_epoch(epoch: int) -> dict:
+    commit, folder = next((c, f) for c, f, e in carried_versions() if e == epoch)
+    return carried_state(commit, folder)
+
+
+def fc_norm(weights: dict, layer: str, model) -> float:
+    """sqrt(||W1||^2 + ||W2||^2) of SE layer ``layer`` in the state dict ``weights``."""
+    paths = {id(m): path for path, m in model.named_modules()}
+    prefix = paths[id(find_se_layers(model)[layer])]
+    return sum(weights[f"{prefix}.{fc}.weight"].float().norm() ** 2 for fc in ("fc1", "fc2")).sqrt().item()
+
+
+def epoch_record(path: Path, epoch: int) -> dict:
+    return next(r for r in map(json.loads, path.read_text().splitlines()) if r["epoch"] == epoch)
 
 
 if __name__ == "__main__":
