@@ -27,6 +27,7 @@ from senet_lib.course.data import shipped_model
 from senet_lib.se_layers import find_se_layers
 from senet_lib.training.carry import MANIFEST_FILE, read_carried
 
+SPREADS = Path("experiments/results/se_resnet56-gate-spread-by-epoch.csv")
 CARRIED = ("experiments/carried/long-se_resnet56", "experiments/carried/ship-se_resnet56")
 
 
@@ -74,6 +75,12 @@ def _exists(commit: str, path: str) -> bool:
     return subprocess.run(["git", "cat-file", "-e", f"{commit}:{path}"], capture_output=True).returncode == 0
 
 
+def read_spreads(path: str | Path = SPREADS) -> dict[tuple[int, str], float]:
+    """(epoch, SE layer) -> spread, as this script wrote them."""
+    with open(path) as fh:
+        return {(int(r["epoch"]), r["layer"]): float(r["spread"]) for r in csv.DictReader(fh)}
+
+
 @torch.no_grad()
 def spreads(model, loader) -> dict[str, float]:
     layers = list(find_se_layers(model))
@@ -93,7 +100,7 @@ def main() -> None:
     parser.add_argument(
         "--images", type=int, default=1000, help="held-out images to measure on (default 1000)"
     )
-    parser.add_argument("--out", default="experiments/results/se_resnet56-gate-spread-by-epoch.csv")
+    parser.add_argument("--out", default=str(SPREADS))
     args = parser.parse_args()
     torch.manual_seed(0)
     held = shipped_model("se_resnet56", images=args.images)

@@ -30,17 +30,16 @@ import statistics
 from pathlib import Path
 
 import torch
-from se_gate_spread_by_epoch import carried_states
+from se_gate_spread_by_epoch import carried_states, read_spreads
 
 from senet_lib import pretrained
 from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD
 from senet_lib.se_layers import find_se_layers
 from senet_lib.sidecar import read_meta
 from senet_lib.training.config import TrainConfig
-from senet_lib.training.optim import make_scheduler
+from senet_lib.training.optim import make_optimizer, make_scheduler
 
 SHIPPED = Path("data/checkpoints/se_resnet56")
-SPREADS = Path("experiments/results/se_resnet56-gate-spread-by-epoch.csv")
 
 
 def schedule(cfg: TrainConfig, steps_per_epoch: int) -> list[tuple[float, float]]:
@@ -78,15 +77,10 @@ def fc_matrices(model) -> dict[tuple[str, str], str]:
     }
 
 
-def near_constant_by_epoch() -> dict[int, set[str]]:
-    with SPREADS.open() as fh:
-        rows = list(csv.DictReader(fh))
-    out: dict[int, set[str]] = {}
-    for row in rows:
-        out.setdefault(int(row["epoch"]), set())
-        if float(row["spread"]) < NEAR_CONSTANT_SPREAD:
-            out[int(row["epoch"])].add(row["layer"])
-    return out
+def group_names(model, cfg: TrainConfig) -> list[list[str]]:
+    """The parameter names in each of the optimizer's groups, as ``make_optimizer`` builds them for ``cfg``."""
+    names = {id(p): n for n, p in model.named_parameters()}
+    return [[names[id(p)] for p in g["params"]] for g in make_optimizer(model, cfg).param_groups]
 
 
 def main() -> None:
@@ -96,12 +90,12 @@ def main() -> None:
     cfg = TrainConfig.from_dict(read_meta(SHIPPED)["recipe"])
     model = pretrained("se_resnet56")
     matrices = fc_matrices(model)
-    decayed = [name for name, p in model.named_parameters() if p.ndim > 1]  # make_optimizer's first group
+    decayed = group_names(model, cfg)[0]  # the parameters with weight decay
     states = carried_states()
     states[cfg.epochs] = {"model": model.state_dict()}  # weights only: no optimizer state ships
     steps_per_epoch = states[min(states)]["scheduler"]["total_steps"] // cfg.epochs
     steps = schedule(cfg, steps_per_epoch)
-    still = near_constant_by_epoch()
+    still = {(e, layer) for (e, layer), spread in read_spreads().items() if spread < NEAR_CONSTANT_SPREAD}
     rows, previous = [], None
     for epoch in sorted(states):
         state = states[epoch]
@@ -138,7 +132,7 @@ def main() -> None:
                     "epoch": epoch,
                     "layer": layer,
                     "matrix": label,
-                    "near_constant": int(layer in still.get(epoch, set())),
+                    "near_constant": int((epoch, layer) in still),
                     "norm": f"{norm:.4e}",
                     "shrink_measured": f"{norm / before:.4e}" if before > 0 else "",
                     "shrink_decay_only": f"{predicted:.4e}" if previous is not None else "",

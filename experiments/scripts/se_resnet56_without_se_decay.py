@@ -25,22 +25,20 @@ import tempfile
 from itertools import chain
 from pathlib import Path
 
-from se_gate_spread_by_epoch import carried_state, carried_versions, check_out, spreads
+from se_gate_spread_by_epoch import carried_state, carried_versions, check_out, read_spreads, spreads
+from se_gate_weight_decay import fc_matrices, group_names
 
 from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD
 from senet_lib.checkpoint import load_training_state, save_training_state
 from senet_lib.course.data import shipped_model
 from senet_lib.models import create_model
-from senet_lib.se_layers import find_se_layers
 from senet_lib.training.carry import unpack_run
 from senet_lib.training.config import TrainConfig, load_run_config
 from senet_lib.training.loop import train
-from senet_lib.training.optim import make_optimizer
 from senet_lib.training.rundir import STATE_FILE, saved_epoch
 
 FORK_EPOCH = 20
 SHIPPED_METRICS = Path("data/checkpoints/se_resnet56.metrics.jsonl")
-SPREADS = Path("experiments/results/se_resnet56-gate-spread-by-epoch.csv")
 
 
 class Reached(Exception):
@@ -69,15 +67,10 @@ def regroup_optimizer(path: Path, before: TrainConfig, after: TrainConfig) -> No
     """Move each parameter's momentum buffer to its place in the optimizer ``after`` builds (the SE weights change
     from the decayed group to the other); the groups' settings (learning rate, momentum, decay) stay as saved."""
     model = create_model(before.model, num_classes=10, **before.model_options)
-    names = {id(p): n for n, p in model.named_parameters()}
-
-    def groups(cfg: TrainConfig) -> list[list[str]]:
-        return [[names[id(p)] for p in g["params"]] for g in make_optimizer(model, cfg).param_groups]
-
     state = load_training_state(path)
     saved = state["optimizer"]
-    old = {name: i for i, name in enumerate(chain(*groups(before)))}
-    new = groups(after)
+    old = {name: i for i, name in enumerate(chain(*group_names(model, before)))}
+    new = group_names(model, after)
     saved["state"] = {
         j: saved["state"][old[n]] for j, n in enumerate(chain(*new)) if old[n] in saved["state"]
     }
@@ -112,8 +105,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="experiments/results/se_resnet56-without-se-decay.csv")
     args = parser.parse_args()
-    with SPREADS.open() as fh:
-        kept = {(int(r["epoch"]), r["layer"]): float(r["spread"]) for r in csv.DictReader(fh)}
+    kept = read_spreads()
     if not any(epoch == args.until for epoch, _ in kept):
         raise SystemExit(
             f"--until {args.until}: the run that kept decay has no measured spreads at that epoch; pick one of "
@@ -129,6 +121,7 @@ def main() -> None:
         "with_decay": carried_epoch(args.until),
         "without_se_decay": load_training_state(run_dir / STATE_FILE),
     }
+    matrices = fc_matrices(held.model)
     measured = {}
     for run, state in runs.items():
         held.model.load_state_dict(state["model"])
@@ -139,7 +132,7 @@ def main() -> None:
             f"spread_epoch{FORK_EPOCH}": f"{kept[(FORK_EPOCH, layer)]:.3e}",
             **{f"spread_epoch{args.until}_{run}": f"{measured[run][layer]:.3e}" for run in runs},
             **{
-                f"fc_norm_epoch{args.until}_{run}": f"{fc_norm(runs[run]['model'], layer, held.model):.4f}"
+                f"fc_norm_epoch{args.until}_{run}": f"{fc_norm(runs[run]['model'], layer, matrices):.4f}"
                 for run in runs
             },
         }
@@ -184,11 +177,9 @@ def carried_epoch(epoch: int) -> dict:
     return carried_state(commit, folder)
 
 
-def fc_norm(weights: dict, layer: str, model) -> float:
-    """sqrt(||W1||^2 + ||W2||^2) of SE layer ``layer`` in the state dict ``weights``."""
-    paths = {id(m): path for path, m in model.named_modules()}
-    prefix = paths[id(find_se_layers(model)[layer])]
-    return sum(weights[f"{prefix}.{fc}.weight"].float().norm() ** 2 for fc in ("fc1", "fc2")).sqrt().item()
+def fc_norm(weights: dict, layer: str, matrices: dict[tuple[str, str], str]) -> float:
+    """sqrt(||W1||^2 + ||W2||^2) of SE layer ``layer`` in the state dict ``weights`` (``matrices``: fc_matrices)."""
+    return sum(weights[matrices[layer, m]].float().norm() ** 2 for m in ("W1", "W2")).sqrt().item()
 
 
 def epoch_record(path: Path, epoch: int) -> dict:
