@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The result grids of issue 9 that this 2-core CPU runs, in order: SE vs plain at depth 56 (3 seeds; depth 20 is
-# done and stays in the tables), then the CPU ablations (2 seeds). Two runners, one torch thread each, share each
-# grid (a run is trained by one process only); tables land in experiments/results/ as each grid completes.
+# done and stays in the tables), then the CPU ablations (2 seeds), then SE-ResNet-56 without weight decay on its SE
+# weights (3 seeds, paired with SE-ResNet-56: does keeping its gates moving change its accuracy?). Two runners, one
+# torch thread each, share each grid (a run is trained by one process only); tables land in experiments/results/ as
+# each grid completes.
 #   bash experiments/run_results.sh           start or continue: unpacks carried runs whose folders are missing
 #   bash experiments/run_results.sh --pack    end of a session: carry every grid's runs in git (commit them)
 # Finished runs need no folder to stay in the tables: their committed run records keep them (grid_tables.py).
@@ -26,6 +28,8 @@ runner() {
   "$PY" -m senet_lib experiments run experiments/se_vs_plain.yaml --seeds 3 --row ResNet-56 --row SE-ResNet-56 \
       --set threads=1 --no-progress
   "$PY" -m senet_lib experiments run experiments/ablations_cpu.yaml --seeds 2 --set threads=1 --no-progress
+  "$PY" -m senet_lib experiments run experiments/se_vs_plain.yaml --seeds 3 \
+      --row "SE-ResNet-56 (SE weights not decayed)" --set threads=1 --no-progress
 }
 runner &
 sleep 60  # the first runner takes its first run before the second looks

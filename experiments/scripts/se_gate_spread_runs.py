@@ -23,7 +23,7 @@ import torch
 from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD, class_mean_profiles
 from senet_lib.data import checkpoint_on_split
 
-RUNS = "experiments/runs/se_vs_plain/se_resnet_56-s*"
+RUNS = "experiments/runs/se_vs_plain/se_resnet_56*-s*"  # both SE-ResNet-56 rows: with and without SE decay
 OUT = Path("experiments/results/se_vs_plain-se_resnet56-gate-spread.csv")
 
 
