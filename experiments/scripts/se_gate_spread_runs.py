@@ -7,8 +7,9 @@ thing on the runs of a grid, e.g. the three SE-ResNet-56 seeds of the 34-epoch S
 Each run's final weights (``RUN_DIR/latest``, a finished run) go over the 5,000 images its own recipe held out
 (every seed holds out its own): per SE layer, the spread of its gates and eta^2 (senet_lib.analysis.profiles, the
 numbers `python -m senet_lib profile` stores for the shipped models). Prints how many layers are near-constant per
-run and writes one CSV row per run and layer. Run folders are not carried once finished: run this on the machine
-that trained them.
+run and writes one CSV row per run and layer. Runs still training are skipped (said so), and the rows of runs
+measured before whose folders are gone are kept: run folders are not carried once finished, so run this on the
+machine that trained them, as each run finishes; the CSV gathers the seeds across sessions.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 
 from senet_lib.analysis.profiles import NEAR_CONSTANT_SPREAD, class_mean_profiles
 from senet_lib.data import checkpoint_on_split
+from senet_lib.sidecar import read_meta
 
 RUNS = "experiments/runs/se_vs_plain/se_resnet_56*-s*"  # both SE-ResNet-56 rows: with and without SE decay
 OUT = Path("experiments/results/se_vs_plain-se_resnet56-gate-spread.csv")
@@ -40,10 +42,14 @@ def main() -> None:
         raise SystemExit(f"no run folders match {RUNS}; pass finished run folders (RUN_DIR with latest.json)")
     rows = []
     for run in map(Path, runs):
-        held = checkpoint_on_split(run / "latest", "val", progress=False)
-        recipe, epoch = held.meta["recipe"], held.meta["metrics"]["epoch"]
+        meta = read_meta(run / "latest")
+        recipe, epoch = meta["recipe"], meta["metrics"]["epoch"]
         if epoch != recipe["epochs"]:
-            raise SystemExit(f"{run} is at epoch {epoch} of {recipe['epochs']}: measure finished runs only")
+            print(
+                f"{run.name}: skipped, at epoch {epoch} of {recipe['epochs']} (measure it once it has finished)"
+            )
+            continue
+        held = checkpoint_on_split(run / "latest", "val", progress=False)
         profiles = class_mean_profiles(held.model, held.loader, len(held.meta["classes"]), progress=False)
         still = [name for name, p in profiles.items() if p.near_constant]
         print(
@@ -61,11 +67,25 @@ def main() -> None:
             }
             for name, p in profiles.items()
         ]
-    with open(args.out, "w", newline="") as fh:
+    if not rows:
+        raise SystemExit("no finished run to measure: every run given is still training")
+    out = Path(args.out)
+    measured = {row["run"] for row in rows}
+    kept = [row for row in _read_rows(out) if row["run"] not in measured]  # earlier sessions' runs
+    with open(out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
-    print(f"wrote {args.out}")
+        # a stable sort: each run's layers stay in model order
+        writer.writerows(sorted(kept + rows, key=lambda row: row["run"]))
+    before = {row["run"] for row in kept}
+    print(f"wrote {out}: {len(measured)} run(s) measured now, {len(before)} kept from before")
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 if __name__ == "__main__":
