@@ -42,6 +42,9 @@ def main() -> None:
         raise SystemExit(f"no run folders match {RUNS}; pass finished run folders (RUN_DIR with latest.json)")
     rows = []
     for run in map(Path, runs):
+        if not (run / "latest.json").is_file():
+            print(f"{run.name}: skipped, no epoch finished yet (measure it once it has finished)")
+            continue
         meta = read_meta(run / "latest")
         recipe, epoch = meta["recipe"], meta["metrics"]["epoch"]
         if epoch != recipe["epochs"]:
