@@ -21,7 +21,8 @@ from senet_lib.training.rundir import EPOCH_FIELDS, STATE_FILE
 ROOT = REPO_ROOT
 #: bf16 *training* runs where bf16 is the CPU fast path. Without bf16 units (AVX2-only CPUs) torch emulates bf16
 #: arithmetic, about 12x slower than fp32 (a resnet20 step of 100 images, one thread, AMD EPYC Zen 3: 14 s vs 1.2 s),
-#: and `precision: auto` never picks it there; these tests then take a quarter of the suite's time, so they skip.
+#: and `precision: auto` never picks it there. They took 631 s + 216 s + more of a 48-minute CI run there (37 min
+#: without them, same machine), so they skip.
 #: bf16 autocast's placement of dtypes is still checked everywhere (tests/core/test_runtime.py).
 needs_bf16_units = pytest.mark.skipif(
     not cpu_bf16_units(),
