@@ -52,6 +52,12 @@ def cifar10_jpeg() -> Path:
 
 
 @pytest.fixture(scope="session")
+def cifar10_jpeg_cache(tmp_path_factory) -> Path:
+    """A data folder the tests that evaluate on the real archive share: its 50,000 JPEGs are decoded once a run."""
+    return tmp_path_factory.mktemp("cifar10-jpeg-cache")
+
+
+@pytest.fixture(scope="session")
 def synthetic_splits():
     """The tiny generated dataset (10 classes, 32x32) the training tests use."""
     from senet_lib.data import load_splits

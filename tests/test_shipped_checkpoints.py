@@ -8,13 +8,12 @@ import torch
 from senet_lib.analysis.profiles import profiles_from_json
 from senet_lib.checkpoint import load_model, read_meta
 from senet_lib.data import checkpoint_split_loader
-from senet_lib.paths import REPO_ROOT, checkpoints_dir, find_named_dataset
+from senet_lib.paths import REPO_ROOT, checkpoints_dir
 from senet_lib.shipped import list_pretrained
 from senet_lib.training.evaluate import evaluate
 
 ROOT = REPO_ROOT
 CKPT = checkpoints_dir()
-SHARED = find_named_dataset("cifar10-jpeg")
 NAMES = list_pretrained()  # every checkpoint that ships: the ResNet-20 pair, the ResNet-56 pair once trained
 SE_NAMES = [name for name in NAMES if name.startswith("se_")]
 
@@ -99,13 +98,10 @@ def test_se_checkpoint_has_class_profiles(name):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    SHARED is None, reason="the CIFAR-10 JPEG archive is not on senet_lib.paths.dataset_search_path()"
-)
 @pytest.mark.parametrize("name", NAMES)
-def test_checkpoint_reproduces_its_validation_accuracy(name, tmp_path):
+def test_checkpoint_reproduces_its_validation_accuracy(name, cifar10_jpeg, cifar10_jpeg_cache):
     meta = read_meta(CKPT / name)
-    loader = checkpoint_split_loader(meta, "val", str(SHARED), str(tmp_path), progress=False)
+    loader = checkpoint_split_loader(meta, "val", str(cifar10_jpeg), str(cifar10_jpeg_cache), progress=False)
     result = evaluate(load_model(CKPT / name), loader, num_classes=10)
     assert result["count"] == 5000
     assert result["accuracy"] == pytest.approx(meta["metrics"]["val_acc"], abs=1e-4)
