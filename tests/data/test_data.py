@@ -236,8 +236,8 @@ def test_unknown_dataset_and_bad_archive(tmp_path):
 
 
 @pytest.mark.slow
-def test_real_cifar10_jpeg_archive(tmp_path, cifar10_jpeg):
-    splits = load_splits(str(cifar10_jpeg), cache_dir=tmp_path, val_size=5000, seed=0, progress=False)
+def test_real_cifar10_jpeg_archive(cifar10_jpeg, cifar10_jpeg_cache):
+    splits = load_splits(str(cifar10_jpeg), cifar10_jpeg_cache, val_size=5000, seed=0, progress=False)
     assert len(splits.train) == 45000 and len(splits.val) == 5000
     assert splits.val.class_counts(10).tolist() == [500] * 10
     assert splits.classes == list(CIFAR10_CLASSES)
