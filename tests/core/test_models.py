@@ -315,9 +315,11 @@ def test_bad_num_classes():
 
 
 def _compiled_matches_eager(model: nn.Module, backend: str) -> None:
+    """``torch.compile(model, backend=backend, fullgraph=True)``: captured as one graph (a graph break raises), and
+    its output and every parameter's gradient match the eager model's."""
     torch._dynamo.reset()
     x = small_input(model)
-    compiled = torch.compile(model, backend=backend)
+    compiled = torch.compile(model, backend=backend, fullgraph=True)
     out_c = compiled(x)
     out_c.logsumexp(1).sum().backward()
     grads_c = {n: p.grad.clone() for n, p in model.named_parameters()}
@@ -329,15 +331,27 @@ def _compiled_matches_eager(model: nn.Module, backend: str) -> None:
         torch.testing.assert_close(grads_c[n], p.grad, rtol=1e-3, atol=1e-4, msg=lambda m, n=n: f"{n}: {m}")
 
 
-#: Every registered model is compiled (the issue asks for all; ~2-6 s each under aot_eager here).
-COMPILE_NAMES = list_models()
+#: Every registered model is compiled whole (issue 2 asks for all). Depth only repeats a family's blocks, so
+#: AOTAutograd (backend aot_eager: the joint forward-backward graph that inductor lowers) runs on the shallowest
+#: model of each family, plain and SE, and dynamo's capture alone (backend eager) on the deeper ones: aot_eager on
+#: all 24 models took 396 s of a 23-minute CI run. ResNet-164's pre-activation bottleneck has its own aot_eager
+#: test below (depth 29); a model registered later gets the eager capture until it is listed here.
+AOT_EAGER_NAMES = {
+    "resnet20", "se_resnet20", "eca_resnet20",  # CIFAR basic blocks, SE and ECA
+    "resnet50", "se_resnet50", "resnext50_32x4d", "se_resnext50_32x4d",  # ImageNet bottlenecks, grouped too
+    "wrn16_8", "se_wrn16_8",  # wide pre-activation blocks
+}  # fmt: skip
+
+
+def test_every_aot_eager_name_is_a_registered_model():
+    assert AOT_EAGER_NAMES <= set(list_models()), AOT_EAGER_NAMES - set(list_models())
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", COMPILE_NAMES)
-def test_compile_aot_eager(name):
+@pytest.mark.parametrize("name", list_models())
+def test_compile_whole_model(name):
     torch.manual_seed(0)
-    _compiled_matches_eager(create_model(name), "aot_eager")
+    _compiled_matches_eager(create_model(name), "aot_eager" if name in AOT_EAGER_NAMES else "eager")
 
 
 @pytest.mark.slow
