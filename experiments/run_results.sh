@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The result grids of issue 9 that this 2-core CPU runs, in order: SE vs plain at depth 56 (3 seeds; depth 20 is
 # done and stays in the tables), then the CPU ablations (2 seeds), then SE-ResNet-56 without weight decay on its SE
-# weights (3 seeds, paired with SE-ResNet-56: does keeping its gates moving change its accuracy?). Two runners, one
+# weights (3 seeds, paired with SE-ResNet-56: does keeping its gates moving change its accuracy?), then what each
+# technique of the 30-minute recipe is worth (recipe_techniques, 2 seeds). Two runners, one
 # torch thread each, share each grid (a run is trained by one process only); tables land in experiments/results/ as
 # each grid completes.
 #   bash experiments/run_results.sh           start or continue: unpacks carried runs whose folders are missing
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-GRIDS=(se_vs_plain ablations_cpu)
+GRIDS=(se_vs_plain ablations_cpu recipe_techniques)
 if [ "${1:-}" = --pack ]; then
   for grid in "${GRIDS[@]}"; do
     if [ -d "experiments/runs/$grid" ]; then
@@ -30,6 +31,7 @@ runner() {
   "$PY" -m senet_lib experiments run experiments/ablations_cpu.yaml --seeds 2 --set threads=1 --no-progress
   "$PY" -m senet_lib experiments run experiments/se_vs_plain.yaml --seeds 3 \
       --row "SE-ResNet-56 (SE weights not decayed)" --set threads=1 --no-progress
+  "$PY" -m senet_lib experiments run experiments/recipe_techniques.yaml --seeds 2 --set threads=1 --no-progress
 }
 runner &
 sleep 60  # the first runner takes its first run before the second looks

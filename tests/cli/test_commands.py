@@ -14,7 +14,7 @@ from senet_lib.cli import main as senet
 from senet_lib.paths import REPO_ROOT
 from senet_lib.training.bench import format_bench_table, run_benchmark
 from senet_lib.training.evaluate import evaluate
-from senet_lib.training.experiments import load_grid, run_grid
+from senet_lib.training.experiments import load_grid, load_pairs, run_grid
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +208,7 @@ def test_shipped_experiment_configs_parse():
     assert len(configs) >= 7
     for path in configs:
         name, base, rows, _ = load_grid(path)
+        load_pairs(path, rows)  # every pair names two of the config's rows
         for row in rows:
             TrainConfig.from_dict({**base, **row.fields}).validate()
 
