@@ -4,7 +4,8 @@
 # weights (3 seeds, paired with SE-ResNet-56: does keeping its gates moving change its accuracy?), then what each
 # technique of the 30-minute recipe is worth (recipe_techniques, 2 seeds). Two runners, one
 # torch thread each, share each grid (a run is trained by one process only); tables land in experiments/results/ as
-# each grid completes.
+# each grid completes (written by its last runner: with --no-wait, a runner left with nothing to train in a grid
+# starts the next one instead of waiting for the other's run).
 #   bash experiments/run_results.sh           start or continue: unpacks carried runs whose folders are missing
 #   bash experiments/run_results.sh --pack    end of a session: carry every grid's runs in git (commit them)
 # Finished runs need no folder to stay in the tables: their committed run records keep them (grid_tables.py).
@@ -27,11 +28,12 @@ for grid in "${GRIDS[@]}"; do
 done
 runner() {
   "$PY" -m senet_lib experiments run experiments/se_vs_plain.yaml --seeds 3 --row ResNet-56 --row SE-ResNet-56 \
-      --set threads=1 --no-progress
-  "$PY" -m senet_lib experiments run experiments/ablations_cpu.yaml --seeds 2 --set threads=1 --no-progress
+      --set threads=1 --no-progress --no-wait
+  "$PY" -m senet_lib experiments run experiments/ablations_cpu.yaml --seeds 2 --set threads=1 --no-progress --no-wait
   "$PY" -m senet_lib experiments run experiments/se_vs_plain.yaml --seeds 3 \
-      --row "SE-ResNet-56 (SE weights not decayed)" --set threads=1 --no-progress
-  "$PY" -m senet_lib experiments run experiments/recipe_techniques.yaml --seeds 2 --set threads=1 --no-progress
+      --row "SE-ResNet-56 (SE weights not decayed)" --set threads=1 --no-progress --no-wait
+  "$PY" -m senet_lib experiments run experiments/recipe_techniques.yaml --seeds 2 --set threads=1 --no-progress \
+      --no-wait
 }
 runner &
 sleep 60  # the first runner takes its first run before the second looks

@@ -120,6 +120,12 @@ def add_experiments(parser: argparse.ArgumentParser) -> None:
         help="run only the row with this label (repeatable), e.g. --row 'r = 16'",
     )
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="when only runs other processes train are left, stop instead of waiting to write the tables "
+        "(the grid's last runner writes them): a runner that then has another grid to start moves on",
+    )
 
 
 def run_experiments(args: argparse.Namespace) -> int:
@@ -132,6 +138,7 @@ def run_experiments(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         overrides=overrides,
         only=args.row,
+        wait=not args.no_wait,
     )
     for row in rows:
         print(f"{row.label:30s} val error {row.mean:6.2f} ± {row.std:4.2f} %   paper {row.paper_text}")

@@ -81,12 +81,16 @@ def run_grid(
     progress: bool = True,
     overrides: dict[str, Any] | None = None,
     only: Iterable[str] | None = None,
+    wait: bool = True,
 ) -> list[Row]:
     """Train every row for every seed (skipping finished runs) and write the CSV and markdown tables.
 
     ``overrides`` replace base fields in every row (e.g. the dataset path, the device, fewer epochs);
     ``only`` trains the rows with these labels (returned); the tables also keep every other row whose seeds have
     all finished, so a grid run row by row, across sessions, ends with one table of all its rows.
+    When only runs that other processes train are left, it waits for them to write the tables; ``wait=False``
+    returns ``[]`` then instead, writing nothing (another runner of the grid writes the tables when it finishes),
+    so that a runner with nothing left to train moves on.
     """
     name, base, all_rows, caption = load_grid(path)
     pairs = load_pairs(path, all_rows)  # checked before any training
@@ -103,6 +107,13 @@ def run_grid(
             except RunDirBusy:
                 print(f"[{name}] {all_rows[key[0]].label} seed {key[1]}: another process trains it; later")
                 busy.append(key)
+        if busy and len(busy) == len(waiting) and not wait:
+            held = ", ".join(f"{all_rows[i].label} seed {seed}" for i, seed in busy)
+            print(
+                f"[{name}] nothing left to train here ({held}: other processes train them); no tables written: "
+                "the grid's last runner writes them, or run this command again once they have finished"
+            )
+            return []
         stuck, waiting = len(busy) == len(waiting), busy
     results = Path(out_dir) / "results"
     recorded = read_run_records(name, results)

@@ -191,6 +191,9 @@ def test_experiment_grid_runs_resumes_and_tabulates(tmp_path, monkeypatch):
     monkeypatch.setattr(senet_lib.training.experiments, "train", no_training)
     again = run_grid(config, seeds=2, out_dir=tmp_path, progress=False)
     assert [r.errors for r in again] == [r.errors for r in rows]
+    command = ["experiments", "run", str(config), "--seeds", "2", "--out-dir", str(tmp_path), "--no-wait"]
+    assert senet([*command, "--no-progress"]) == 0  # the command line: every run finished, tables rewritten
+    assert (tmp_path / "results" / "smoke.md").read_text() == markdown
     one = run_grid(config, seeds=2, out_dir=tmp_path, progress=False, only=["SE-ResNet-20 r=4"])
     assert [r.label for r in one] == ["SE-ResNet-20 r=4"] and one[0].errors == rows[1].errors
     with pytest.raises(ValueError, match=r"no row labelled \['r=4'\]; the config's rows are"):

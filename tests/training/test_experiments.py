@@ -90,6 +90,31 @@ def test_two_runners_share_a_grid_without_training_a_run_twice(grid, tmp_path, m
     assert rows[0].errors == [pytest.approx(25.0)] and rows[1].errors == [pytest.approx(42.0)]
 
 
+def test_a_runner_that_need_not_wait_moves_on_and_leaves_the_tables_to_the_last_runner(
+    grid, tmp_path, monkeypatch, capsys
+):
+    """wait=False: with only another process's run left, the runner returns at once and writes no table (a
+    partial one would hide the held run); the other runner, finishing last, reads both and writes the tables."""
+    runs = _runs(grid, tmp_path)
+    calls = []
+    monkeypatch.setattr(experiments, "train", fake_train(calls))
+    table = tmp_path / "results" / "grid.csv"
+    with hold_run_dir(runs[0].run_dir):  # the other runner trains the first run
+        done = threading.Event()
+        thread = threading.Thread(
+            target=lambda: (run_grid(grid, seeds=1, out_dir=tmp_path, progress=False, wait=False), done.set())
+        )
+        thread.start()
+        assert done.wait(timeout=30), "the runner waited for the held run"
+        thread.join()
+        assert calls == [(runs[1].run_dir, False)] and not table.exists()
+        assert "SE r=4 seed 0: other processes train them); no tables written" in capsys.readouterr().out
+        Path(runs[0].run_dir, "summary.json").write_text(json.dumps({"final_val_acc": 0.75}))
+    rows = run_grid(grid, seeds=1, out_dir=tmp_path, progress=False, wait=False)  # the last runner
+    assert len(calls) == 1 and [row.errors for row in rows] == [[pytest.approx(25.0)], [pytest.approx(42.0)]]
+    assert [line.split(",")[0] for line in table.read_text().splitlines()[1:]] == ["SE r=4", "SE r/4"]
+
+
 def test_a_finished_run_whose_summary_was_lost_is_finished_again(grid, tmp_path):
     run_grid(grid, seeds=1, out_dir=tmp_path, progress=False, only=["SE r=4"])
     run_dir = Path(_runs(grid, tmp_path)[0].run_dir)
