@@ -102,23 +102,29 @@ def run_train(args: argparse.Namespace) -> int:
 def add_experiments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     run = sub.add_parser("run", help="train a grid of runs and write the results tables")
-    run.add_argument("config", help="experiment YAML, e.g. experiments/cifar10_paper.yaml")
-    run.add_argument("--seeds", type=int, default=3)
-    run.add_argument("--out-dir", default="experiments", help="runs go to OUT/runs, tables to OUT/results")
-    run.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config field in every run, e.g. --set dataset=path/to/images --set epochs=10",
+    status = sub.add_parser(
+        "status", help="where every run of a grid stands, those not started too (give the run's arguments)"
     )
-    run.add_argument(
-        "--row",
-        action="append",
-        default=None,
-        metavar="LABEL",
-        help="run only the row with this label (repeatable), e.g. --row 'r = 16'",
-    )
+    for grid in (run, status):
+        grid.add_argument("config", help="experiment YAML, e.g. experiments/cifar10_paper.yaml")
+        grid.add_argument("--seeds", type=int, default=3)
+        grid.add_argument(
+            "--out-dir", default="experiments", help="runs go to OUT/runs, tables to OUT/results"
+        )
+        grid.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a config field in every run, e.g. --set dataset=path/to/images --set epochs=10",
+        )
+        grid.add_argument(
+            "--row",
+            action="append",
+            default=None,
+            metavar="LABEL",
+            help="run only the row with this label (repeatable), e.g. --row 'r = 16'",
+        )
     run.add_argument("--no-progress", action="store_true")
     run.add_argument(
         "--no-wait",
@@ -130,6 +136,12 @@ def add_experiments(parser: argparse.ArgumentParser) -> None:
 
 def run_experiments(args: argparse.Namespace) -> int:
     overrides = dict(parse_assignment(item) for item in args.set)
+    if args.action == "status":
+        from senet_lib.training.status import format_grid_status, grid_status
+
+        grid = grid_status(args.config, args.seeds, args.out_dir, overrides, only=args.row)
+        print(format_grid_status(grid))
+        return 0
     args.interrupt_hint = "Finished runs are kept; run the same command again to resume the interrupted one."
     rows = run_grid(
         args.config,

@@ -1,7 +1,9 @@
 """Where a run stands, read from its folder without touching it: the epoch, the last validation accuracy, the pace
-and the time to go, whether a process trains it now, and which machines trained which epochs.
+and the time to go, whether a process trains it now, and which machines trained which epochs. A grid's status
+lists every run its config asks for, those not started too.
 
     python -m senet_lib status runs/ship-resnet56 runs/ship-se_resnet56     # or a grid's folder of runs
+    python -m senet_lib experiments status experiments/ablations_cpu.yaml --seeds 2
 """
 
 from __future__ import annotations
@@ -9,16 +11,31 @@ from __future__ import annotations
 import json
 import os
 import statistics
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from senet_lib.training.grid_tables import read_run_records
 from senet_lib.training.rundir import CONFIG_FILE, LOCK_FILE, METRICS_FILE, read_metrics, read_summary
 from senet_lib.training.segments import run_segments
 
-__all__ = ["PACE_EPOCHS", "format_status", "run_dirs", "run_status", "training_pid"]
+__all__ = [
+    "GRID_STATES",
+    "PACE_EPOCHS",
+    "format_grid_status",
+    "format_status",
+    "grid_status",
+    "run_dirs",
+    "run_status",
+    "training_pid",
+]
 
 #: The pace is the median time of this many last epochs, on the machine that trained the last one (a median: an
 #: epoch paused by hand does not skew it).
 PACE_EPOCHS = 10
+
+#: Where a grid's run stands (see :func:`grid_status`), from done to not begun: a count of each heads its status.
+GRID_STATES = ("finished", "finished elsewhere", "training", "stopped", "not started")
 
 
 def training_pid(run_dir: str | Path) -> int | None:
@@ -111,3 +128,84 @@ def format_status(status: dict) -> str:
         )
         lines.append(f"  ran on: {where}")
     return "\n".join(lines)
+
+
+def grid_status(
+    path: str | Path,
+    seeds: int = 3,
+    out_dir: str | Path = "experiments",
+    overrides: dict[str, Any] | None = None,
+    only: Iterable[str] | None = None,
+) -> list[dict]:
+    """Every run that ``experiments run`` with the same arguments trains, in the config's order: its row label,
+    seed, planned epochs, state and, where its folder is here, its :func:`run_status`. The state is "finished",
+    "finished elsewhere" (its folder is not here, its line is in the committed ``<name>_runs.csv``), "training" (a
+    process holds it now), "stopped" (part-way, nobody trains it) or "not started"."""
+    from senet_lib.training.experiments import grid_runs, load_grid, select_rows  # the runner imports torch
+
+    name, base, rows, _ = load_grid(path)
+    chosen = {row.label for row in select_rows(rows, only)}
+    runs = grid_runs(name, base, rows, seeds, out_dir, overrides=overrides)
+    recorded = read_run_records(name, Path(out_dir) / "results")
+    grid = []
+    for (i, seed), cfg in runs.items():
+        if rows[i].label not in chosen:
+            continue
+        run_dir = Path(cfg.run_dir)
+        status = run_status(run_dir) if (run_dir / CONFIG_FILE).is_file() else None
+        if status is None:
+            state = "finished elsewhere" if run_dir.name in recorded else "not started"
+        elif status["summary"] is not None:
+            state = "finished"
+        elif status["pid"]:
+            state = "training"
+        else:
+            state = "stopped" if status["epoch"] else "not started"  # no epoch done: trained anew
+        grid.append(
+            {
+                "grid": name,
+                "label": rows[i].label,
+                "seed": seed,
+                "epochs": cfg.epochs,
+                "state": state,
+                "status": status,
+                "record": recorded.get(run_dir.name),
+            }
+        )
+    return grid
+
+
+def format_grid_status(grid: list[dict]) -> str:
+    """A count of the grid's runs by state and the epochs left, then a line per run."""
+    counts = {state: sum(run["state"] == state for run in grid) for state in GRID_STATES}
+    to_go = sum(
+        run["epochs"] - (run["status"]["epoch"] if run["status"] else 0)
+        for run in grid
+        if run["state"] not in ("finished", "finished elsewhere")
+    )
+    head = ", ".join(f"{counts[state]} {state}" for state in GRID_STATES if counts[state])
+    lines = [
+        f"[{grid[0]['grid']}] {len(grid)} runs: {head}; {to_go} of {sum(run['epochs'] for run in grid)} epochs to go"
+    ]
+    lines += [f"  {run['label']} seed {run['seed']}: {_run_line(run)}" for run in grid]
+    return "\n".join(lines)
+
+
+def _run_line(run: dict) -> str:
+    status, state = run["status"], run["state"]
+    if state == "finished":
+        return f"finished, final-epoch val acc {status['summary']['final_val_acc']:.2%}"
+    if state == "finished elsewhere":
+        acc = float(run["record"]["final_val_acc"])
+        return (
+            f"finished, final-epoch val acc {acc:.2%} (its folder is not here: from the committed run record)"
+        )
+    if state == "not started":
+        return f"not started ({run['epochs']} epochs)"
+    last = status["last"]
+    line = f"epoch {status['epoch']} of {run['epochs']}, val acc {last['val_acc']:.2%}" if last else "epoch 0"
+    if status["seconds_to_go"] is not None:
+        line += f", about {status['seconds_to_go'] / 3600:.1f} h to go at {status['seconds_per_epoch']:.0f} s an epoch"
+    if state == "training":
+        return f"training now (pid {status['pid']}), {line}"
+    return f"stopped at {line}: the same `experiments run` resumes it"

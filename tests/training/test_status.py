@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
 from senet_lib.cli import main as senet
+from senet_lib.training.experiments import grid_runs, load_grid, run_grid
 from senet_lib.training.loop import train
 from senet_lib.training.rundir import hold_run_dir
-from senet_lib.training.status import format_status, run_dirs, run_status, training_pid
+from senet_lib.training.status import (
+    format_grid_status,
+    format_status,
+    grid_status,
+    run_dirs,
+    run_status,
+    training_pid,
+)
 from tests.training.test_run_dir import kill_at, quick
 
 
@@ -54,3 +63,67 @@ def test_a_finished_run_gives_its_final_epoch_and_a_grid_folder_every_run(runs, 
 def test_a_folder_that_is_not_a_run_is_refused(tmp_path, capsys):
     assert senet(["status", str(tmp_path)]) == 2
     assert "holds no config.json, so it is not a run directory" in capsys.readouterr().err
+
+
+GRID = """
+name: g
+base: {dataset: synthetic, model: resnet20, epochs: 2, batch_size: 50, train_subset: 100, device: cpu, lr: 0.05,
+       schedule: cosine, threads: 1}
+rows:
+  - {label: done}
+  - {label: elsewhere, lr: 0.04}
+  - {label: part, lr: 0.03}
+  - {label: fresh, lr: 0.02}
+"""
+
+
+def test_a_grid_status_lists_every_run_its_config_asks_for(tmp_path, capsys):
+    """Finished here, finished on another machine (only its committed run record here), part-way (stopped, or
+    held by a trainer) and never started: each run of the config in its state, and the epochs left."""
+    config = tmp_path / "g.yaml"
+    config.write_text(GRID)
+    run_grid(
+        config, seeds=1, out_dir=tmp_path, progress=False, only=["done", "elsewhere"]
+    )  # writes g_runs.csv
+    name, base, rows, _ = load_grid(config)
+    runs = grid_runs(name, base, rows, seeds=1, out_dir=tmp_path, progress=False)
+    shutil.rmtree(runs[1, 0].run_dir)  # finished on another machine: its folder is not here
+    with pytest.raises(KeyboardInterrupt):
+        train(runs[2, 0], on_step=kill_at(1))  # killed in its second epoch: epoch 1 of 2 kept
+    assert [run["state"] for run in grid_status(config, seeds=1, out_dir=tmp_path)] == [
+        "finished",
+        "finished elsewhere",
+        "stopped",
+        "not started",
+    ]
+    with hold_run_dir(runs[2, 0].run_dir):  # stands in for its trainer
+        text = format_grid_status(grid_status(config, seeds=1, out_dir=tmp_path))
+    lines = text.splitlines()
+    assert (
+        lines[0]
+        == "[g] 4 runs: 1 finished, 1 finished elsewhere, 1 training, 1 not started; 3 of 8 epochs to go"
+    )
+    assert lines[1].startswith("  done seed 0: finished, final-epoch val acc ")
+    assert "from the committed run record" in lines[2]
+    assert lines[3].startswith(f"  part seed 0: training now (pid {os.getpid()}), epoch 1 of 2, val acc ")
+    assert lines[4] == "  fresh seed 0: not started (2 epochs)"
+    assert senet(["experiments", "status", str(config), "--seeds", "1", "--out-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 stopped" in out and "part seed 0: stopped at epoch 1 of 2" in out and "resumes it" in out
+    assert (
+        senet(
+            [
+                "experiments",
+                "status",
+                str(config),
+                "--seeds",
+                "1",
+                "--out-dir",
+                str(tmp_path),
+                "--row",
+                "fresh",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("[g] 1 runs: 1 not started; 2 of 2 epochs to go")
