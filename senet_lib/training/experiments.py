@@ -35,6 +35,10 @@ def load_grid(path: str | Path) -> tuple[str, dict[str, Any], list[Row], str]:
     missing = {"name", "rows"} - set(grid)
     if missing:
         raise ValueError(f"experiment config {path} lacks {sorted(missing)}; see experiments/README.md")
+    if not grid["rows"]:
+        raise ValueError(
+            f"experiment config {path} has no rows; give it at least one (see experiments/README.md)"
+        )
     rows = []
     for raw in grid["rows"]:
         if not isinstance(raw, dict) or "label" not in raw:

@@ -221,3 +221,6 @@ def test_bad_experiment_config(tmp_path):
     bad.write_text("rows: []\n")
     with pytest.raises(ValueError, match="lacks \\['name'\\]"):
         load_grid(bad)
+    bad.write_text("name: empty\nrows: []\n")
+    with pytest.raises(ValueError, match="has no rows; give it at least one"):
+        load_grid(bad)
