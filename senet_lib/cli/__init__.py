@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None, prog: str = "senet") -> int:
     """Parse ``argv`` (default: the process arguments), run the chosen command, return its exit code.
 
     A user error (bad value, missing file, full disk) prints ``error: ...`` and exits 2; ``--debug`` (or
-    ``SENET_DEBUG=1``) shows the traceback instead. Ctrl-C exits 130 with a line on what was kept.
+    ``SENET_DEBUG=1``) shows the traceback instead. Ctrl-C exits 130 with a line on what was kept; a reader that
+    closes the pipe early (``| head``) ends the command quietly, exit 1.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv or os.environ.get(DEBUG_ENV) == "1"
@@ -128,6 +129,9 @@ def main(argv: list[str] | None = None, prog: str = "senet") -> int:
         hint = hint() if callable(hint) else hint
         print(f"\n{prog} {args.command}: interrupted (Ctrl-C). {hint}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped early (`... | head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 1
     except Exception as error:
         message = _user_error_message(error)
         if debug or message is None:

@@ -40,6 +40,16 @@ def test_info_subprocess():
     check_se_resnet20_table(out.stdout)
 
 
+def test_a_reader_that_stops_early_ends_the_command_quietly():
+    """`senet list | head -1`: the pipe closes before the command writes; no traceback, no error line."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "senet_lib", "list"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()  # the reader is gone before the command has imported anything
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and err.decode() == ""
+
+
 def test_info_main(capsys):
     assert main(["info", "se_resnet20"]) == 0
     check_se_resnet20_table(capsys.readouterr().out)
