@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None, prog: str = "senet") -> int:
         print(f"\n{prog} {args.command}: interrupted (Ctrl-C). {hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader stopped early (`... | head`): stop quietly, as other tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        # what is left in stdout's buffer goes nowhere, so the flush at exit cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as error:
         message = _user_error_message(error)
