@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -57,17 +57,28 @@ for name, (_, _, rows, _) in grids.items():
 
 # %% [markdown]
 # Compare **orderings and gaps**, never values: ours are CIFAR-10 validation errors of SE-ResNet-56 (60 epochs,
-# one-cycle, with FC biases), theirs ImageNet top-1 errors of SE-ResNet-50. A gap smaller than the seed-to-seed
+# one-cycle, with FC biases; SE-ResNet-20 and 15 epochs in the CPU grid below), theirs ImageNet top-1 errors of
+# SE-ResNet-50. A gap smaller than the seed-to-seed
 # standard deviation is not a finding.
 #
 # ## The shipped results (precomputed)
 #
-# Running all five grids with 3 seeds is days of GPU time. Their tables ship in `experiments/results/` when they
-# have been run; each section says whether its table is here and how to reproduce it.
+# Two sets of runs can ship in `experiments/results/`. The five grids above (SE-ResNet-56, 60 epochs, 3 seeds) are
+# days of GPU time. `experiments/ablations_cpu.yaml` holds every row of all five at a CPU budget — SE-ResNet-20, 15
+# epochs of the fast recipe, 2 seeds, one grid with the no-SE and standard-SE rows shared by all tables — and is
+# what this project's 2-core machine runs. Each section shows whichever table is here and says how to make the
+# other.
 
 # %%
 from senet_lib.analysis.figures import ablation_comparison
-from senet_lib.course.results import shipped_table
+from senet_lib.course.results import paper_table_rows, shipped_table, shipped_text
+
+CPU_GRID = "ablations_cpu"
+cpu_table = shipped_table(CPU_GRID)
+cpu_caption = load_grid(course.root / "experiments" / f"{CPU_GRID}.yaml")[3]
+print(cpu_table.note())
+if not cpu_table.found:
+    print(f"where its runs stand: python -m senet_lib experiments status experiments/{CPU_GRID}.yaml --seeds 2")
 
 
 def reading(rows) -> str:
@@ -88,15 +99,24 @@ def reading(rows) -> str:
         words.append("one seed per row: no gap here can be told apart from seed noise")
     elif worst.mean - best.mean <= 2 * spread:
         words.append("the gap is within twice the seed spread: no row is distinguishable from another")
+    else:
+        words.append(f"the gap is more than twice the seed spread: best and worst differ ({len(best.errors)} seeds "
+                     "each; the rows between them may not)")
     return "\n".join(words)
 
 
-def show(name: str, title: str) -> None:
+def show(name: str, title: str, paper_table: int) -> None:
+    """The GPU grid ``name`` and the CPU grid's rows of the paper's Table ``paper_table``, each when shipped."""
     table = shipped_table(name)
     print(table.note())
     if table.found:
-        ablation_comparison(table.data, grids[name][3], title=f"{title} (precomputed)").show()
+        ablation_comparison(table.data, grids[name][3], title=f"{title}: SE-ResNet-56 (precomputed)").show()
         print(reading(table.data))
+    if cpu_table.found:
+        rows = paper_table_rows(cpu_table.data, paper_table)
+        print(f"{CPU_GRID}, the rows of Table {paper_table}:")
+        ablation_comparison(rows, cpu_caption, title=f"{title}: SE-ResNet-20 at a CPU budget (precomputed)").show()
+        print(reading(rows))
 
 
 # %% [markdown]
@@ -111,7 +131,7 @@ from senet_lib.se import hidden_width
 
 for r in (2, 4, 8, 16, 32):
     print(f"r = {r:2d}: hidden units {[hidden_width(c, r) for c in (16, 32, 64)]} for C = 16, 32, 64")
-show("ablation_reduction", "Reduction ratio r")
+show("ablation_reduction", "Reduction ratio r", 10)
 
 # %% [markdown]
 # So at $r = 16$ the stages have 1, 2 and 4 hidden units, and $r = 32$ differs from $r = 16$ only in stages 3 and 4
@@ -122,7 +142,7 @@ show("ablation_reduction", "Reduction ratio r")
 # Average 22.28, max 22.57: both work; the point of the squeeze is *global* information.
 
 # %%
-show("ablation_squeeze", "Squeeze: avg vs max")
+show("ablation_squeeze", "Squeeze: avg vs max", 11)
 
 # %% [markdown]
 # ### Excitation operator (Sec. 6.3, Table 12)
@@ -137,7 +157,7 @@ paper = {row.label: row.paper for name in ("ablation_gate", "ablation_reduction"
 baseline = paper["ResNet-56 (no SE)"]  # the row's paper number: ResNet-50 without SE in the ablation setting
 for gate in ("sigmoid", "tanh", "ReLU"):
     print(f"{gate:8s} {paper[gate]:.2f}  ({paper[gate] - baseline:+.2f} against no SE, {baseline:.2f})")
-show("ablation_gate", "Excitation gate")
+show("ablation_gate", "Excitation gate", 12)
 
 # %% [markdown]
 # With a ReLU gate the SE network is *worse than no SE at all*; the paper concludes that "careful construction of
@@ -149,7 +169,7 @@ show("ablation_gate", "Excitation gate")
 # complementary. Our CIFAR nets have three stages (named 2-4 like the paper's, the stem being stage 1).
 
 # %%
-show("ablation_stages", "SE in one stage")
+show("ablation_stages", "SE in one stage", 13)
 
 # %% [markdown]
 # ### Integration strategy (Sec. 6.5, Table 14)
@@ -159,7 +179,21 @@ show("ablation_stages", "SE in one stage")
 # path": SE-Identity rescales the identity path too and is the best; notebook 3 has you write all four.)
 
 # %%
-show("ablation_placement", "SE placement")
+show("ablation_placement", "SE placement", 14)
+
+# %% [markdown]
+# ### Paired rows: same seed, one change
+#
+# Seed noise is shared by two runs with the same seed (same initial weights, same batches), so the per-seed
+# difference between two rows is a sharper test than two means. The CPU grid pairs the standard SE block with no SE,
+# and a row of this project's (not the paper's): the SE blocks' weights without weight decay, which kept
+# SE-ResNet-56's gates moving (notebook 6).
+
+# %%
+paired = shipped_text(f"{CPU_GRID}_pairs", config=CPU_GRID)
+print(paired.note())
+if paired.found:
+    print(paired.data)
 
 # %% [markdown]
 # ## Rerun rows yourself

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "RESULTS_DIR",
     "Shipped",
     "difference",
+    "paper_table_rows",
     "se_pairs",
     "shipped_checkpoint",
     "shipped_curves",
@@ -107,6 +109,8 @@ def shipped_table(name: str, results_dir: str | Path = RESULTS_DIR) -> Shipped:
                 )
                 for line in csv.DictReader(fh)
             ] or None
+    if rows:  # the seeds it was run with (the runner's default is 3)
+        command += f" --seeds {max(len(row.errors) for row in rows)}"
     return Shipped(f"results table {name}", path, command, rows)
 
 
@@ -137,3 +141,23 @@ def difference(se: Row, plain: Row) -> tuple[float, float]:
     """SE minus plain error (%, mean over seeds) and its standard error sqrt(s_se²/n_se + s_plain²/n_plain)."""
     spread = (se.std**2 / len(se.errors) + plain.std**2 / len(plain.errors)) ** 0.5
     return se.mean - plain.mean, spread
+
+
+def _paper_table(label: str) -> int | None:
+    """'r = 2 (Table 10)' -> 10; None for a label that names no table of the paper."""
+    found = re.search(r"\(Table (\d+)\)", label)
+    return int(found.group(1)) if found else None
+
+
+def paper_table_rows(rows: list[Row], table: int) -> list[Row]:
+    """The rows of a grid that holds several of the paper's ablation tables at once (``ablations_cpu``) that one
+    table compares: the baselines every table shares (rows with the paper's number and no "(Table N)" in their
+    label: no SE, the standard SE block), then the rows labelled "(Table ``table``)", in the grid's order."""
+    picked = [row for row in rows if _paper_table(row.label) == table]
+    if not picked:
+        named = sorted({n for row in rows if (n := _paper_table(row.label)) is not None})
+        raise ValueError(
+            f"no row is labelled '(Table {table})'; this grid's rows name the paper's tables {named}"
+        )
+    baselines = [row for row in rows if _paper_table(row.label) is None and row.paper is not None]
+    return baselines + picked

@@ -6,7 +6,7 @@ import pytest
 
 import senet_lib.course.data as course_data
 from senet_lib.course.display import _bundle
-from senet_lib.course.results import difference, se_pairs, shipped_curves, shipped_table
+from senet_lib.course.results import difference, paper_table_rows, se_pairs, shipped_curves, shipped_table
 from senet_lib.course.tiers import EXPECTED_SECONDS, TIER_ENV, expected_time, resolve_tier, setup
 from senet_lib.course.training import course_run_dir, recipe_key, train_or_resume
 from senet_lib.training.config import TrainConfig
@@ -61,13 +61,33 @@ def test_a_shipped_table_is_read_and_compared(tmp_path):
         "ResNet-56,1,6.00,0.00,6.97,6.00\n"
     )
     table = shipped_table("se_vs_plain", results_dir=tmp_path)
-    assert table.found and "PRECOMPUTED" in table.note()
+    assert table.found and "PRECOMPUTED" in table.note() and "se_vs_plain.yaml --seeds 3" in table.note()
     rows = {row.label: row for row in table.data}
     assert rows["ResNet-20"].errors == [7.8, 8.0, 8.2] and rows["ResNet-56"].paper == 6.97
     [(plain, se)] = se_pairs(table.data)
     assert (plain.label, se.label) == ("ResNet-20", "SE-ResNet-20")
     diff, spread = difference(se, plain)
     assert diff == pytest.approx(-0.5) and spread == pytest.approx((0.01 / 3 + 0.04 / 3) ** 0.5)
+
+
+def test_one_paper_table_is_picked_from_a_grid_that_holds_them_all(tmp_path):
+    (tmp_path / "ablations_cpu.csv").write_text(
+        "label,seeds,error_mean,error_std,paper_error,errors\n"
+        "ResNet-20 (no SE),2,15.0,0.1,23.30,14.9 15.1\n"
+        "SE (reference),2,14.0,0.1,22.28,13.9 14.1\n"
+        "r = 2 (Table 10),2,14.2,0.1,22.29,14.1 14.3\n"
+        "max squeeze (Table 11),2,14.5,0.1,22.57,14.4 14.6\n"
+        "r = 32 (Table 10),2,14.4,0.1,22.72,14.3 14.5\n"
+        "SE weights not decayed,2,13.9,0.1,,13.8 14.0\n"
+    )
+    table = shipped_table("ablations_cpu", results_dir=tmp_path)
+    assert "ablations_cpu.yaml --seeds 2" in table.note()
+    rows = table.data
+    labels = [row.label for row in paper_table_rows(rows, 10)]
+    assert labels == ["ResNet-20 (no SE)", "SE (reference)", "r = 2 (Table 10)", "r = 32 (Table 10)"]
+    assert [row.label for row in paper_table_rows(rows, 11)][-1] == "max squeeze (Table 11)"
+    with pytest.raises(ValueError, match=r"no row is labelled '\(Table 12\)'.* tables \[10, 11\]"):
+        paper_table_rows(rows, 12)
 
 
 # ------------------------------------------------------------------------------------------------ training cells
