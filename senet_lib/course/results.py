@@ -118,7 +118,7 @@ def shipped_text(name: str, config: str | None = None, results_dir: str | Path =
     """The markdown table ``<results_dir>/<name>.md`` as text (e.g. paired differences), or not shipped;
     ``config`` names the experiment config that writes it (default: ``name``)."""
     path = Path(results_dir) / f"{name}.md"
-    command = f"python -m senet_lib experiments run experiments/{config or name}.yaml"
+    command = shipped_table(config or name, results_dir).command  # its grid's command, with the seeds it ran
     return Shipped(f"results {name}", path, command, path.read_text() if path.is_file() else None)
 
 

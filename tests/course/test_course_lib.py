@@ -6,7 +6,14 @@ import pytest
 
 import senet_lib.course.data as course_data
 from senet_lib.course.display import _bundle
-from senet_lib.course.results import difference, paper_table_rows, se_pairs, shipped_curves, shipped_table
+from senet_lib.course.results import (
+    difference,
+    paper_table_rows,
+    se_pairs,
+    shipped_curves,
+    shipped_table,
+    shipped_text,
+)
 from senet_lib.course.tiers import EXPECTED_SECONDS, TIER_ENV, expected_time, resolve_tier, setup
 from senet_lib.course.training import course_run_dir, recipe_key, train_or_resume
 from senet_lib.training.config import TrainConfig
@@ -82,6 +89,9 @@ def test_one_paper_table_is_picked_from_a_grid_that_holds_them_all(tmp_path):
     )
     table = shipped_table("ablations_cpu", results_dir=tmp_path)
     assert "ablations_cpu.yaml --seeds 2" in table.note()
+    (tmp_path / "ablations_cpu_pairs.md").write_text("| pair | seeds |\n")
+    pairs = shipped_text("ablations_cpu_pairs", config="ablations_cpu", results_dir=tmp_path)
+    assert pairs.found and "ablations_cpu.yaml --seeds 2" in pairs.note()
     rows = table.data
     labels = [row.label for row in paper_table_rows(rows, 10)]
     assert labels == ["ResNet-20 (no SE)", "SE (reference)", "r = 2 (Table 10)", "r = 32 (Table 10)"]
