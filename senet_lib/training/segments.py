@@ -66,8 +66,14 @@ def run_segments(run_dir: Path, last_epoch: int) -> list[dict]:
 
 def describe(segments: list[dict], key: str):
     """One value of ``key`` when every segment agrees (``fp32``), else each with its epochs
-    (``fp32 (epochs 1-21), bf16 (epochs 22-150)``)."""
-    values = [segment.get(key, UNRECORDED) for segment in segments]
-    if len({json.dumps(v) for v in values}) <= 1:
-        return values[0] if values else None
-    return ", ".join(f"{v} (epochs {s['epochs'][0]}-{s['epochs'][1]})" for v, s in zip(values, segments))
+    (``fp32 (epochs 1-21), bf16 (epochs 22-150)``); consecutive segments that agree read as one."""
+    spans: list[list] = []  # [value, first epoch, last epoch]
+    for segment in segments:
+        value = segment.get(key, UNRECORDED)
+        if spans and json.dumps(spans[-1][0]) == json.dumps(value):
+            spans[-1][2] = segment["epochs"][1]
+        else:
+            spans.append([value, *segment["epochs"]])
+    if len(spans) <= 1:
+        return spans[0][0] if spans else None
+    return ", ".join(f"{value} (epochs {first}-{last})" for value, first, last in spans)

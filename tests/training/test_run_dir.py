@@ -258,3 +258,16 @@ def test_a_run_dir_written_before_this_change_still_resumes(tmp_path):
         ([1, 1], UNRECORDED),
         ([2, 3], summary["runtime"]["device"]),
     ]
+
+
+def test_a_value_shared_by_consecutive_processes_reads_as_one_span():
+    """Three processes, the first two in bf16: ``bf16 (epochs 1-26), fp32 (epochs 27-34)``, not the bf16 twice."""
+    segments = [
+        {"epochs": [1, 2], "precision": "bf16", "threads": 1},
+        {"epochs": [3, 26], "precision": "bf16", "threads": 2},
+        {"epochs": [27, 34], "precision": "fp32", "threads": 1},
+    ]
+    assert describe(segments, "precision") == "bf16 (epochs 1-26), fp32 (epochs 27-34)"
+    assert describe(segments, "threads") == "1 (epochs 1-2), 2 (epochs 3-26), 1 (epochs 27-34)"
+    assert describe(segments[:2], "precision") == "bf16" and describe([], "precision") is None
+    assert describe(segments[2:], "device") == UNRECORDED
