@@ -72,8 +72,8 @@ def describe(segments: list[dict], key: str):
         value = segment.get(key, UNRECORDED)
         if spans and json.dumps(spans[-1][0]) == json.dumps(value):
             spans[-1][2] = segment["epochs"][1]
-        else:
-            spans.append([value, *segment["epochs"]])
+        else:  # an older summary's one runtime has no epochs: it is the only span
+            spans.append([value, *segment.get("epochs", (None, None))])
     if len(spans) <= 1:
         return spans[0][0] if spans else None
     return ", ".join(f"{value} (epochs {first}-{last})" for value, first, last in spans)

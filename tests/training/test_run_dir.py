@@ -271,3 +271,5 @@ def test_a_value_shared_by_consecutive_processes_reads_as_one_span():
     assert describe(segments, "threads") == "1 (epochs 1-2), 2 (epochs 3-26), 1 (epochs 27-34)"
     assert describe(segments[:2], "precision") == "bf16" and describe([], "precision") is None
     assert describe(segments[2:], "device") == UNRECORDED
+    older = [{"precision": "bf16", "threads": 2}]  # an older summary: one runtime, no epochs
+    assert describe(older, "precision") == "bf16"
