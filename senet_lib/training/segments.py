@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from itertools import groupby
 from pathlib import Path
 
 from senet_lib.files import atomic_write
@@ -67,13 +68,11 @@ def run_segments(run_dir: Path, last_epoch: int) -> list[dict]:
 def describe(segments: list[dict], key: str):
     """One value of ``key`` when every segment agrees (``fp32``), else each with its epochs
     (``fp32 (epochs 1-21), bf16 (epochs 22-150)``); consecutive segments that agree read as one."""
-    spans: list[list] = []  # [value, first epoch, last epoch]
-    for segment in segments:
-        value = segment.get(key, UNRECORDED)
-        if spans and json.dumps(spans[-1][0]) == json.dumps(value):
-            spans[-1][2] = segment["epochs"][1]
-        else:  # an older summary's one runtime has no epochs: it is the only span
-            spans.append([value, *segment.get("epochs", (None, None))])
-    if len(spans) <= 1:
-        return spans[0][0] if spans else None
-    return ", ".join(f"{value} (epochs {first}-{last})" for value, first, last in spans)
+
+    def value(segment: dict):
+        return segment.get(key, UNRECORDED)
+
+    spans = [list(group) for _, group in groupby(segments, key=lambda segment: json.dumps(value(segment)))]
+    if len(spans) <= 1:  # an older summary's one runtime has no epochs: never read
+        return value(spans[0][0]) if spans else None
+    return ", ".join(f"{value(s[0])} (epochs {s[0]['epochs'][0]}-{s[-1]['epochs'][1]})" for s in spans)
