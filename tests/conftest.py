@@ -14,6 +14,14 @@ import os
 # 140 s against 38 s with this (34 s and 36 s with both cores idle; AMD EPYC Zen 3, 2026-12-07).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# `make test` runs the tests in parallel (pytest-xdist, one worker a core): each worker's torch, and the notebook
+# kernels, Streamlit servers and torchrun processes it starts, get an equal share of the cores instead of each taking
+# all of them (OpenMP threads that outnumber the cores wait on each other; inductor's compile workers too).
+if (workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))) > 1:
+    share = str(max(1, (os.cpu_count() or 1) // workers))
+    os.environ.setdefault("OMP_NUM_THREADS", share)
+    os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", share)
+
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
