@@ -49,9 +49,9 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix senet_lib app tests notebooks experiments
 	$(PY) -m ruff format senet_lib app tests notebooks experiments
 
-# Everything but the tests marked slow.
+# Everything but the tests marked slow (in parallel too).
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
 
 # Execute every course notebook, worked solutions filled in, and write HTML copies to notebooks/_html/:
 # `make notebooks` in the full tier (paper scale, meant for a GPU), -quick in the CI tier (seconds each),
