@@ -37,8 +37,9 @@ chromium:
 # parallel: one pytest-xdist worker a core, at most 4 (each worker holds its own torch and models);
 # `make test TEST_WORKERS=0` runs it in one process. On the 2-core CI machine: 15 min against 21 min serial.
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); echo $$(( n < 4 ? n : 4 )))
+PYTEST = $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 test: $(STAMP) chromium lint
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
+	$(PYTEST)
 
 # ruff (settings in pyproject.toml): lint rules and the formatter's check; `make format` applies both.
 lint: $(STAMP)
@@ -51,7 +52,7 @@ format: $(STAMP)
 
 # Everything but the tests marked slow (in parallel too).
 test-fast: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # Execute every course notebook, worked solutions filled in, and write HTML copies to notebooks/_html/:
 # `make notebooks` in the full tier (paper scale, meant for a GPU), -quick in the CI tier (seconds each),
