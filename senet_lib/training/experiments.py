@@ -8,6 +8,9 @@ paper's error (%) to print beside ours; optional ``pairs`` of labels ``[SE row, 
 paired differences (same seed). Each run lives in ``runs/<name>/<label>-s<seed>-<recipe id>``, named by
 a hash of its full resolved config: a changed recipe trains anew, never reuses or mixes with an old run.
 Finished runs are skipped; interrupted ones are resumed; runners sharing a grid split its runs (a lock per run).
+A run that another grid has already finished with the same full recipe and seed (the same recipe id: a
+technique grid's reference row is SE vs plain's SE-ResNet-20) is that grid's run, read from there, not trained
+twice.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from senet_lib.training.grid_tables import (
     Row,
     read_run_records,
     recorded_error,
+    recorded_grids,
+    recorded_line,
     write_paired_table,
     write_run_records,
     write_tables,
 )
 from senet_lib.training.loop import train
-from senet_lib.training.rundir import STATE_FILE, RunDirBusy, hold_run_dir, read_summary
+from senet_lib.training.rundir import CONFIG_FILE, STATE_FILE, RunDirBusy, hold_run_dir, read_summary
 
 
 def load_grid(path: str | Path) -> tuple[str, dict[str, Any], list[Row], str]:
@@ -102,7 +107,19 @@ def run_grid(
     runs = grid_runs(name, base, all_rows, seeds, out_dir, progress, overrides)
     chosen = {row.label for row in rows}  # labels are unique (load_grid)
     selected = {i for i, row in enumerate(all_rows) if row.label in chosen}
-    errors, waiting, stuck = {}, [key for key in runs if key[0] in selected], False
+    results = Path(out_dir) / "results"
+    errors, waiting, stuck = {}, [], False
+    for key in (key for key in runs if key[0] in selected):
+        if (error := _finished_error(runs[key], results)) is None:
+            waiting.append(key)
+        else:  # finished: here, on another machine (its committed record) or in another grid
+            errors[key] = error
+    for (i, seed), cfg in runs.items():
+        if i in selected and (shared := Path(cfg.run_dir)).parent.name != name:
+            print(
+                f"[{name}] {all_rows[i].label} seed {seed}: the same run (full recipe and seed) as "
+                f"{shared.parent.name}'s {shared.name}; read from there, not trained twice"
+            )
     while waiting:  # runs another runner holds are left for later; when only those remain, wait for one
         busy = []
         for n, key in enumerate(waiting):
@@ -119,18 +136,23 @@ def run_grid(
             )
             return []
         stuck, waiting = len(busy) == len(waiting), busy
-    results = Path(out_dir) / "results"
-    recorded = read_run_records(name, results)
     for i, row in enumerate(all_rows):
         if i in selected:
             row.errors = [errors[i, seed] for seed in range(seeds)]
         else:  # a row another invocation ran (here or on another machine): tabulated once every seed has finished
             row.errors = [
-                e for seed in range(seeds) if (e := _finished_error(runs[i, seed], recorded)) is not None
+                e for seed in range(seeds) if (e := _finished_error(runs[i, seed], results)) is not None
             ]
     done = [i for i, row in enumerate(all_rows) if i in selected or len(row.errors) == seeds]
     command = f"python -m senet_lib experiments run {path} --seeds {seeds}"
-    write_tables(name, [all_rows[i] for i in done], results, caption, command)
+    shared = [
+        f"{all_rows[i].label}, seed {seed}: the same run (full recipe and seed) as "
+        f"{run_dir.parent.name}'s `{run_dir.name}`, trained once."
+        for i in done
+        for seed in range(seeds)
+        if (run_dir := Path(runs[i, seed].run_dir)).parent.name != name
+    ]
+    write_tables(name, [all_rows[i] for i in done], results, caption, command, shared)
     finished = [(all_rows[i].label, seed, Path(runs[i, seed].run_dir)) for i in done for seed in range(seeds)]
     write_run_records(name, finished, results)
     by_label = {all_rows[i].label: all_rows[i] for i in done}
@@ -159,8 +181,30 @@ def grid_runs(
             cfg.validate()
             cfg.progress = progress
             cfg.run_dir = str(Path(out_dir) / "runs" / name / f"{slug(row.label)}-s{seed}-{cfg.recipe_id()}")
+            if (elsewhere := same_run_elsewhere(name, cfg, out_dir)) is not None:
+                cfg.run_dir = str(elsewhere)
             runs[i, seed] = cfg
     return runs
+
+
+def same_run_elsewhere(name: str, cfg: TrainConfig, out_dir: str | Path = "experiments") -> Path | None:
+    """Where another grid finished the run ``cfg`` describes (the same full recipe and seed: the same recipe id),
+    when grid ``name`` has not finished it itself: a run folder here with its summary, else a committed record
+    (``runs/<other grid>/<run folder>``, whose folder may be on another machine). None if no grid has."""
+    runs_root, results = Path(out_dir) / "runs", Path(out_dir) / "results"
+    if _finished_error(cfg, results) is not None:
+        return None
+    # run folders end in -s<seed>-<recipe id> whatever their row's label (the id hashes the seed too)
+    suffix = f"-s{cfg.seed}-{cfg.recipe_id()}"
+    for folder in sorted(runs_root.glob(f"*/*{suffix}")):
+        if folder.parent.name != name and read_summary(folder) is not None:
+            return folder
+    for grid in recorded_grids(results):
+        if grid != name and (
+            run := next((r for r in read_run_records(grid, results) if r.endswith(suffix)), None)
+        ):
+            return runs_root / grid / run
+    return None
 
 
 def _finish_run(name: str, label: str, cfg: TrainConfig, wait: bool) -> float:
@@ -175,14 +219,18 @@ def _finish_run(name: str, label: str, cfg: TrainConfig, wait: bool) -> float:
     return _error(summary)
 
 
-def _finished_error(cfg: TrainConfig, recorded: dict[str, dict[str, str]]) -> float | None:
+def _finished_error(cfg: TrainConfig, results: Path) -> float | None:
     """The validation error (%) of a run that has finished, None if it has not (nothing is trained): from its
-    folder, or, where the folder is not on this machine, from the committed run records (``recorded``: the same
-    run folder name, so the same row, seed and recipe)."""
-    summary = read_summary(Path(cfg.run_dir))
+    folder, or, where the folder is not on this machine, from the committed run records in ``results`` (the same
+    run folder name, so the same row, seed and recipe). A folder here without a summary is unfinished: it is
+    trained or resumed here."""
+    run_dir = Path(cfg.run_dir)
+    summary = read_summary(run_dir)
     if summary is not None:
         return _error(summary)
-    line = recorded.get(Path(cfg.run_dir).name)
+    if (run_dir / CONFIG_FILE).is_file():
+        return None
+    line = recorded_line(run_dir, results)
     return None if line is None else recorded_error(line)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,9 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 
 def write_tables(
-    name: str, rows: list[Row], results_dir: Path, caption: str, command: str = ""
+    name: str, rows: list[Row], results_dir: Path, caption: str, command: str = "", notes: Sequence[str] = ()
 ) -> tuple[Path, Path]:
-    """``<name>.csv`` (one line per row) and ``<name>.md`` (mean ± std beside the paper's number)."""
+    """``<name>.csv`` (one line per row) and ``<name>.md`` (mean ± std beside the paper's number, then ``notes`` as a list)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     with open(csv_path, "w", newline="") as fh:
@@ -74,6 +75,8 @@ def write_tables(
         lines.append(
             f"| {row.label} | {len(row.errors)} | {row.mean:.2f} ± {row.std:.2f} | {row.paper_text} |"
         )
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
 
@@ -108,6 +111,17 @@ def read_run_records(name: str, results_dir: Path) -> dict[str, dict[str, str]]:
         return {line["run"]: line for line in csv.DictReader(fh)}
 
 
+def recorded_grids(results_dir: Path) -> list[str]:
+    """The grids that have committed run records in ``results_dir`` (a ``<name>_runs.csv`` each)."""
+    return sorted(path.name.removesuffix("_runs.csv") for path in Path(results_dir).glob("*_runs.csv"))
+
+
+def recorded_line(run_dir: Path, results_dir: Path) -> dict[str, str] | None:
+    """The committed record of the run in ``run_dir`` (``runs/<grid>/<run folder>``): its line in
+    ``<grid>_runs.csv``, None when there is none."""
+    return read_run_records(run_dir.parent.name, results_dir).get(run_dir.name)
+
+
 def recorded_error(line: dict[str, str]) -> float:
     """The final-epoch validation error (%) of a run as its ``<name>_runs.csv`` line records it."""
     return 100.0 * (1.0 - float(line["final_val_acc"]))
@@ -128,15 +142,25 @@ def write_run_records(name: str, runs: list[tuple[str, int, Path]], results_dir:
     final and best epoch (flip test-time augmentation apart), its compute time and where it ran, and its curves.
 
     A run whose folder is not on this machine (it finished on another one) keeps its lines from the files being
-    replaced, found by its run folder name, so a grid finished across machines keeps every run's record."""
+    replaced, found by its run folder name, so a grid finished across machines keeps every run's record. A run
+    this grid shares with another (``runs/<other grid>/<folder>``: the same full recipe and seed, trained once)
+    takes its lines from that grid's files, under this grid's label."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    recorded, recorded_curves = read_run_records(name, results_dir), _read_curves(name, results_dir)
+    committed: dict[
+        str, tuple[dict, dict]
+    ] = {}  # grid -> its records and curves, read before any is replaced
     run_lines, curve_lines = [], []
     for label, seed, run_dir in runs:
         summary = read_summary(run_dir)
+        grid = run_dir.parent.name
+        if grid not in committed:
+            committed[grid] = read_run_records(grid, results_dir), _read_curves(grid, results_dir)
+        recorded, recorded_curves = committed[grid]
         if summary is None and run_dir.name in recorded:
-            run_lines.append(recorded[run_dir.name])
-            curve_lines += recorded_curves.get((label, str(seed)), [])
+            line = recorded[run_dir.name]
+            run_lines.append({**line, "label": label})
+            curves = recorded_curves.get((line["label"], line["seed"]), [])
+            curve_lines += [{**curve, "label": label} for curve in curves]
             continue
         summary = summary or {}
         records = read_metrics(run_dir / METRICS_FILE)

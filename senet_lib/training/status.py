@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from senet_lib.training.grid_tables import read_run_records
+from senet_lib.training.grid_tables import recorded_line
 from senet_lib.training.rundir import CONFIG_FILE, LOCK_FILE, METRICS_FILE, read_metrics, read_summary
 from senet_lib.training.segments import run_segments
 
@@ -140,21 +140,22 @@ def grid_status(
     """Every run that ``experiments run`` with the same arguments trains, in the config's order: its row label,
     seed, planned epochs, state and, where its folder is here, its :func:`run_status`. The state is "finished",
     "finished elsewhere" (its folder is not here, its line is in the committed ``<name>_runs.csv``), "training" (a
-    process holds it now), "stopped" (part-way, nobody trains it) or "not started"."""
+    process holds it now), "stopped" (part-way, nobody trains it) or "not started". ``shared_with`` names the
+    other grid whose finished run this one is (the same full recipe and seed), else None."""
     from senet_lib.training.experiments import grid_runs, load_grid, select_rows  # the runner imports torch
 
     name, base, rows, _ = load_grid(path)
     chosen = {row.label for row in select_rows(rows, only)}
     runs = grid_runs(name, base, rows, seeds, out_dir, overrides=overrides)
-    recorded = read_run_records(name, Path(out_dir) / "results")
     grid = []
     for (i, seed), cfg in runs.items():
         if rows[i].label not in chosen:
             continue
         run_dir = Path(cfg.run_dir)
         status = run_status(run_dir) if (run_dir / CONFIG_FILE).is_file() else None
+        record = None if status is not None else recorded_line(run_dir, Path(out_dir) / "results")
         if status is None:
-            state = "finished elsewhere" if run_dir.name in recorded else "not started"
+            state = "finished elsewhere" if record is not None else "not started"
         elif status["summary"] is not None:
             state = "finished"
         elif status["pid"]:
@@ -169,7 +170,8 @@ def grid_status(
                 "epochs": cfg.epochs,
                 "state": state,
                 "status": status,
-                "record": recorded.get(run_dir.name),
+                "record": record,
+                "shared_with": None if run_dir.parent.name == name else run_dir.parent.name,
             }
         )
     return grid
@@ -187,8 +189,16 @@ def format_grid_status(grid: list[dict]) -> str:
     lines = [
         f"[{grid[0]['grid']}] {len(grid)} runs: {head}; {to_go} of {sum(run['epochs'] for run in grid)} epochs to go"
     ]
-    lines += [f"  {run['label']} seed {run['seed']}: {_run_line(run)}" for run in grid]
+    lines += [f"  {run['label']} seed {run['seed']}: {_run_line(run)}{_shared(run)}" for run in grid]
     return "\n".join(lines)
+
+
+def _shared(run: dict) -> str:
+    """Where a run shared with another grid lives (the same full recipe and seed, trained once), else ''."""
+    if run["shared_with"] is None:
+        return ""
+    folder = Path(run["status"]["run_dir"]).name if run["status"] else run["record"]["run"]
+    return f" (the same run as {run['shared_with']}'s {folder}: not trained twice)"
 
 
 def _run_line(run: dict) -> str:

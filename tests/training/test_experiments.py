@@ -15,6 +15,7 @@ import senet_lib.training.experiments as experiments
 from senet_lib.checkpoint import read_meta
 from senet_lib.training.experiments import grid_runs, load_grid, run_grid
 from senet_lib.training.rundir import hold_run_dir
+from senet_lib.training.status import format_grid_status, grid_status
 
 GRID = """
 name: grid
@@ -169,9 +170,70 @@ def test_rows_finished_on_another_machine_stay_in_the_tables_from_their_committe
     assert (
         after[:3] == before[:3] and len(after) == 5
     )  # header, SE r=4's two lines as they were, SE r/4's two
+    run_grid(
+        grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r=4"]
+    )  # asked for again: still finished
+    assert len(calls) == 4 and (results / "grid_runs.csv").read_text().splitlines() == after
     # another recipe: SE r=4's records are for the old one, so they are not reused and the row waits to be run
     run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r/4"], overrides={"lr": 0.2})
     assert [line.split(",")[0] for line in (results / "grid.csv").read_text().splitlines()[1:]] == ["SE r/4"]
+
+
+OTHER = """
+name: other
+base: {dataset: synthetic, epochs: 1, batch_size: 50, train_subset: 100, device: cpu, lr: 0.05, schedule: cosine,
+       threads: 1}
+pairs:
+  - [r = 16, reference]
+rows:
+  - {label: reference, model: se_resnet20, model_options: {reduction: 4}}
+  - {label: r = 16, model: se_resnet20, model_options: {reduction: 16}}
+"""
+
+
+def test_a_run_another_grid_finished_with_the_same_recipe_and_seed_is_read_from_there_not_trained_twice(
+    grid, tmp_path, monkeypatch, capsys
+):
+    """recipe_techniques' reference row is se_vs_plain's SE-ResNet-20 (the same full recipe and seed): its runs are
+    read from that grid, here or from its committed records, under this grid's label, and named in its table;
+    after a recipe change nothing is shared."""
+    calls = []
+    monkeypatch.setattr(experiments, "train", fake_train(calls))
+    other = tmp_path / "other.yaml"
+    other.write_text(OTHER)
+    run_grid(
+        grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r=4"]
+    )  # "reference" of the other grid
+    shared = [Path(cfg.run_dir).name for cfg in _runs(grid, tmp_path, seeds=2)[:2]]
+    rows = run_grid(other, seeds=2, out_dir=tmp_path, progress=False)
+    assert len(calls) == 4 and all(Path(run).parent.name == "other" for run, _ in calls[2:])  # r = 16 only
+    assert [row.errors for row in rows] == [[pytest.approx(46.0)] * 2, [pytest.approx(34.0)] * 2]
+    assert (
+        f"reference seed 0: the same run (full recipe and seed) as grid's {shared[0]}"
+        in capsys.readouterr().out
+    )
+    results = tmp_path / "results"
+    lines = (results / "other_runs.csv").read_text().splitlines()[1:]
+    assert [line.split(",")[:3] for line in lines[:2]] == [
+        ["reference", "0", shared[0]],
+        ["reference", "1", shared[1]],
+    ]
+    table = (results / "other.md").read_text()
+    assert (
+        f"reference, seed 1: the same run (full recipe and seed) as grid's `{shared[1]}`, trained once."
+        in table
+    )
+    assert "| r = 16 − reference | 2 | -12.00 ± 0.00 |" in (results / "other_pairs.md").read_text()
+
+    shutil.rmtree(tmp_path / "runs" / "grid")  # the shared runs finished on another machine: records only
+    status = grid_status(other, seeds=2, out_dir=tmp_path)
+    assert [(run["state"], run["shared_with"]) for run in status[:2]] == [("finished elsewhere", "grid")] * 2
+    assert f"(the same run as grid's {shared[0]}: not trained twice)" in format_grid_status(status)
+    run_grid(other, seeds=2, out_dir=tmp_path, progress=False)
+    assert len(calls) == 4 and (results / "other_runs.csv").read_text().splitlines()[1:] == lines
+
+    run_grid(other, seeds=1, out_dir=tmp_path, progress=False, overrides={"lr": 0.2})  # another recipe
+    assert len(calls) == 6 and all(Path(run).parent.name == "other" for run, _ in calls[4:])
 
 
 def _runs(grid, out_dir, seeds=1):
