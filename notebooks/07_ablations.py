@@ -71,13 +71,15 @@ for name, (_, _, rows, _) in grids.items():
 
 # %%
 from senet_lib.analysis.figures import ablation_comparison
-from senet_lib.course.results import paper_table_rows, shipped_table, shipped_text
+from senet_lib.course.results import paper_table_so_far, shipped_table, shipped_text
 
 CPU_GRID = "ablations_cpu"
 cpu_table = shipped_table(CPU_GRID)
-cpu_caption = load_grid(course.root / "experiments" / f"{CPU_GRID}.yaml")[3]
+_, _, cpu_planned, cpu_caption = load_grid(course.root / "experiments" / f"{CPU_GRID}.yaml")
 print(cpu_table.note())
-if not cpu_table.found:
+if cpu_table.found:
+    print(f"rows finished (every seed): {len(cpu_table.data)} of the {len(cpu_planned)} in its config")
+if not cpu_table.found or len(cpu_table.data) < len(cpu_planned):
     print(f"where its runs stand: python -m senet_lib experiments status experiments/{CPU_GRID}.yaml --seeds 2")
 
 
@@ -113,10 +115,13 @@ def show(name: str, title: str, paper_table: int) -> None:
         ablation_comparison(table.data, grids[name][3], title=f"{title}: SE-ResNet-56 (precomputed)").show()
         print(reading(table.data))
     if cpu_table.found:
-        rows = paper_table_rows(cpu_table.data, paper_table)
-        print(f"{CPU_GRID}, the rows of Table {paper_table}:")
-        ablation_comparison(rows, cpu_caption, title=f"{title}: SE-ResNet-20 at a CPU budget (precomputed)").show()
-        print(reading(rows))
+        rows, waiting = paper_table_so_far(cpu_table.data, cpu_planned, paper_table)
+        if waiting:
+            print(f"{CPU_GRID}, Table {paper_table}: still training or not started: {', '.join(waiting)}")
+        if rows:
+            print(f"{CPU_GRID}, the rows of Table {paper_table} that have finished:")
+            ablation_comparison(rows, cpu_caption, title=f"{title}: SE-ResNet-20 at a CPU budget (precomputed)").show()
+            print(reading(rows))
 
 
 # %% [markdown]

@@ -11,7 +11,8 @@ from typing import Any
 
 from senet_lib.training.bench import format_bench_table, run_benchmark
 from senet_lib.training.config import TrainConfig, load_config_file, load_run_config, parse_assignment
-from senet_lib.training.experiments import run_grid
+from senet_lib.training.experiments import run_grid, write_grid_tables
+from senet_lib.training.grid_tables import Row
 from senet_lib.training.loop import train
 from senet_lib.training.rundir import resume_hint
 
@@ -105,7 +106,12 @@ def add_experiments(parser: argparse.ArgumentParser) -> None:
     status = sub.add_parser(
         "status", help="where every run of a grid stands, those not started too (give the run's arguments)"
     )
-    for grid in (run, status):
+    tables = sub.add_parser(
+        "tables",
+        help="write the tables of a grid's finished rows, training nothing (a grid part-way through ships what "
+        "it has; give the run's arguments)",
+    )
+    for grid in (run, status, tables):
         grid.add_argument("config", help="experiment YAML, e.g. experiments/cifar10_paper.yaml")
         grid.add_argument("--seeds", type=int, default=3)
         grid.add_argument(
@@ -118,6 +124,8 @@ def add_experiments(parser: argparse.ArgumentParser) -> None:
             metavar="KEY=VALUE",
             help="override a config field in every run, e.g. --set dataset=path/to/images --set epochs=10",
         )
+        if grid is tables:
+            continue
         grid.add_argument(
             "--row",
             action="append",
@@ -142,6 +150,10 @@ def run_experiments(args: argparse.Namespace) -> int:
         grid = grid_status(args.config, args.seeds, args.out_dir, overrides, only=args.row)
         print(format_grid_status(grid))
         return 0
+    if args.action == "tables":
+        rows = write_grid_tables(args.config, seeds=args.seeds, out_dir=args.out_dir, overrides=overrides)
+        _print_rows(rows)
+        return 0
     args.interrupt_hint = "Finished runs are kept; run the same command again to resume the interrupted one."
     rows = run_grid(
         args.config,
@@ -152,9 +164,13 @@ def run_experiments(args: argparse.Namespace) -> int:
         only=args.row,
         wait=not args.no_wait,
     )
+    _print_rows(rows)
+    return 0
+
+
+def _print_rows(rows: list[Row]) -> None:
     for row in rows:
         print(f"{row.label:30s} val error {row.mean:6.2f} ± {row.std:4.2f} %   paper {row.paper_text}")
-    return 0
 
 
 def add_bench(parser: argparse.ArgumentParser) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "Shipped",
     "difference",
     "paper_table_rows",
+    "paper_table_so_far",
     "se_pairs",
     "shipped_checkpoint",
     "shipped_curves",
@@ -161,3 +162,15 @@ def paper_table_rows(rows: list[Row], table: int) -> list[Row]:
         )
     baselines = [row for row in rows if _paper_table(row.label) is None and row.paper is not None]
     return baselines + picked
+
+
+def paper_table_so_far(shipped: list[Row], planned: list[Row], table: int) -> tuple[list[Row], list[str]]:
+    """The paper's Table ``table`` in a grid's shipped table that may be part-way through (``planned``: the rows of
+    the grid's config, :func:`paper_table_rows` picks both): the shipped rows to show (the baselines and the
+    table's own rows that have finished; none while no row of the table itself has) and the labels still to come."""
+    have = {row.label: row for row in shipped}
+    wanted = paper_table_rows(planned, table)  # a table number the grid does not hold is refused here
+    waiting = [row.label for row in wanted if row.label not in have]
+    if not any(_paper_table(row.label) == table and row.label in have for row in wanted):
+        return [], waiting
+    return [have[row.label] for row in wanted if row.label in have], waiting

@@ -101,8 +101,8 @@ def run_grid(
     returns ``[]`` then instead, writing nothing (another runner of the grid writes the tables when it finishes),
     so that a runner with nothing left to train moves on.
     """
-    name, base, all_rows, caption = load_grid(path)
-    pairs = load_pairs(path, all_rows)  # checked before any training
+    name, base, all_rows, _ = load_grid(path)
+    load_pairs(path, all_rows)  # checked before any training
     rows = select_rows(all_rows, only)
     runs = grid_runs(name, base, all_rows, seeds, out_dir, progress, overrides)
     chosen = {row.label for row in rows}  # labels are unique (load_grid)
@@ -136,30 +136,71 @@ def run_grid(
             )
             return []
         stuck, waiting = len(busy) == len(waiting), busy
+    for i in selected:
+        all_rows[i].errors = [errors[i, seed] for seed in range(seeds)]
+    _tabulate(path, all_rows, runs, seeds, out_dir, selected)
+    return rows
+
+
+def write_grid_tables(
+    path: str | Path,
+    seeds: int = 3,
+    out_dir: str | Path = "experiments",
+    overrides: dict[str, Any] | None = None,
+) -> list[Row]:
+    """The tables of a grid's rows whose seeds have all finished (here, in committed records or in another grid),
+    training nothing: a grid part-way through ships what it has, and its markdown table says how many rows are
+    still to come. Returns the rows tabulated; [] and nothing written when no row has finished yet."""
+    name, base, all_rows, _ = load_grid(path)
+    runs = grid_runs(name, base, all_rows, seeds, out_dir, False, overrides)
+    return _tabulate(path, all_rows, runs, seeds, out_dir)
+
+
+def _tabulate(
+    path: str | Path,
+    all_rows: list[Row],
+    runs: dict[tuple[int, int], TrainConfig],
+    seeds: int,
+    out_dir: str | Path,
+    selected: Iterable[int] = (),
+) -> list[Row]:
+    """Write the tables: the ``selected`` rows (their errors set) and every other row whose seeds have all
+    finished, in the config's order; the rows tabulated (none: nothing is written)."""
+    name, _, _, caption = load_grid(path)
+    results, selected = Path(out_dir) / "results", set(selected)
     for i, row in enumerate(all_rows):
-        if i in selected:
-            row.errors = [errors[i, seed] for seed in range(seeds)]
-        else:  # a row another invocation ran (here or on another machine): tabulated once every seed has finished
+        if (
+            i not in selected
+        ):  # a row another invocation ran (here or elsewhere): tabulated once every seed has finished
             row.errors = [
                 e for seed in range(seeds) if (e := _finished_error(runs[i, seed], results)) is not None
             ]
     done = [i for i, row in enumerate(all_rows) if i in selected or len(row.errors) == seeds]
+    if not done:
+        print(f"[{name}] no row has finished all {seeds} seeds yet: no tables written")
+        return []
     command = f"python -m senet_lib experiments run {path} --seeds {seeds}"
-    shared = [
+    notes = [
         f"{all_rows[i].label}, seed {seed}: the same run (full recipe and seed) as "
         f"{run_dir.parent.name}'s `{run_dir.name}`, trained once."
         for i in done
         for seed in range(seeds)
         if (run_dir := Path(runs[i, seed].run_dir)).parent.name != name
     ]
-    write_tables(name, [all_rows[i] for i in done], results, caption, command, shared)
+    if len(done) < len(all_rows):
+        notes.append(
+            f"Part-way: {len(done)} of the grid's {len(all_rows)} rows; the others have not finished all {seeds} "
+            f"seeds (`python -m senet_lib experiments status {path} --seeds {seeds}` lists every run)."
+        )
+    tabulated = [all_rows[i] for i in done]
+    write_tables(name, tabulated, results, caption, command, notes)
     finished = [(all_rows[i].label, seed, Path(runs[i, seed].run_dir)) for i in done for seed in range(seeds)]
     write_run_records(name, finished, results)
-    by_label = {all_rows[i].label: all_rows[i] for i in done}
-    pairs = [(a, b) for a, b in pairs if a in by_label and b in by_label]
+    by_label = {row.label: row for row in tabulated}
+    pairs = [(a, b) for a, b in load_pairs(path, all_rows) if a in by_label and b in by_label]
     if pairs:
         write_paired_table(name, [(by_label[a], by_label[b]) for a, b in pairs], results, command)
-    return rows
+    return tabulated
 
 
 def grid_runs(

@@ -9,6 +9,7 @@ from senet_lib.course.display import _bundle
 from senet_lib.course.results import (
     difference,
     paper_table_rows,
+    paper_table_so_far,
     se_pairs,
     shipped_curves,
     shipped_table,
@@ -16,7 +17,9 @@ from senet_lib.course.results import (
 )
 from senet_lib.course.tiers import EXPECTED_SECONDS, TIER_ENV, expected_time, resolve_tier, setup
 from senet_lib.course.training import course_run_dir, recipe_key, train_or_resume
+from senet_lib.paths import REPO_ROOT
 from senet_lib.training.config import TrainConfig
+from senet_lib.training.experiments import load_grid
 
 # ------------------------------------------------------------------------------------------------ tiers
 
@@ -98,6 +101,27 @@ def test_one_paper_table_is_picked_from_a_grid_that_holds_them_all(tmp_path):
     assert [row.label for row in paper_table_rows(rows, 11)][-1] == "max squeeze (Table 11)"
     with pytest.raises(ValueError, match=r"no row is labelled '\(Table 12\)'.* tables \[10, 11\]"):
         paper_table_rows(rows, 12)
+
+
+def test_a_grid_part_way_through_shows_the_rows_of_a_paper_table_that_have_finished(tmp_path):
+    """ablations_cpu ships its tables as rows finish: Table 10 shows its finished rows and names the others; a table
+    none of whose own rows has finished shows nothing (the shared baselines alone compare nothing)."""
+    (tmp_path / "ablations_cpu.csv").write_text(
+        "label,seeds,error_mean,error_std,paper_error,errors\n"
+        "ResNet-20 (no SE),2,15.4,0.2,23.30,15.6 15.2\n"
+        "SE (reference),2,15.6,0.5,22.28,15.9 15.2\n"
+        "r = 2 (Table 10),2,15.8,0.3,22.29,16.1 15.6\n"
+    )
+    shipped = shipped_table("ablations_cpu", results_dir=tmp_path).data
+    planned = load_grid(REPO_ROOT / "experiments" / "ablations_cpu.yaml")[2]
+    rows, waiting = paper_table_so_far(shipped, planned, 10)
+    assert [row.label for row in rows] == ["ResNet-20 (no SE)", "SE (reference)", "r = 2 (Table 10)"]
+    assert rows[2].errors == [16.1, 15.6]  # the shipped numbers, not the config's
+    assert waiting == ["r = 4 (Table 10)", "r = 8 (Table 10)", "r = 32 (Table 10)"]
+    rows, waiting = paper_table_so_far(shipped, planned, 12)
+    assert rows == [] and waiting == ["tanh gate (Table 12)", "ReLU gate (Table 12)"]
+    with pytest.raises(ValueError, match=r"no row is labelled '\(Table 9\)'"):
+        paper_table_so_far(shipped, planned, 9)
 
 
 # ------------------------------------------------------------------------------------------------ training cells

@@ -13,7 +13,8 @@ import pytest
 
 import senet_lib.training.experiments as experiments
 from senet_lib.checkpoint import read_meta
-from senet_lib.training.experiments import grid_runs, load_grid, run_grid
+from senet_lib.cli import main as senet
+from senet_lib.training.experiments import grid_runs, load_grid, run_grid, write_grid_tables
 from senet_lib.training.rundir import hold_run_dir
 from senet_lib.training.status import format_grid_status, grid_status
 
@@ -234,6 +235,34 @@ def test_a_run_another_grid_finished_with_the_same_recipe_and_seed_is_read_from_
 
     run_grid(other, seeds=1, out_dir=tmp_path, progress=False, overrides={"lr": 0.2})  # another recipe
     assert len(calls) == 6 and all(Path(run).parent.name == "other" for run, _ in calls[4:])
+
+
+def test_tables_of_a_grid_part_way_through_hold_its_finished_rows_and_say_how_many_are_to_come(
+    grid, tmp_path, monkeypatch, capsys
+):
+    """`experiments tables` trains nothing: before any row has finished it writes nothing; then the finished rows
+    only (a row with a seed to go is left out), with a note that the grid is part-way and how to see the rest."""
+    calls = []
+    monkeypatch.setattr(experiments, "train", fake_train(calls))
+    results = tmp_path / "results"
+    assert senet(["experiments", "tables", str(grid), "--seeds", "2", "--out-dir", str(tmp_path)]) == 0
+    assert "no row has finished all 2 seeds yet: no tables written" in capsys.readouterr().out
+    assert not results.exists()
+    run_grid(grid, seeds=2, out_dir=tmp_path, progress=False, only=["SE r=4"])
+    (results / "grid.md").unlink()
+    Path(_runs(grid, tmp_path, seeds=2)[2].run_dir).mkdir(
+        parents=True
+    )  # SE r/4 seed 0: started, not finished
+    assert senet(["experiments", "tables", str(grid), "--seeds", "2", "--out-dir", str(tmp_path)]) == 0
+    assert "SE r=4                         val error  46.00 ± 0.00 %" in capsys.readouterr().out
+    assert len(calls) == 2  # SE r=4's two runs, from run_grid: `tables` trained nothing
+    table = (results / "grid.md").read_text()
+    assert "| SE r=4 | 2 | 46.00 ± 0.00 |" in table and "SE r/4 |" not in table
+    assert (
+        f"Part-way: 1 of the grid's 2 rows; the others have not finished all 2 seeds (`python -m senet_lib "
+        f"experiments status {grid} --seeds 2` lists every run)." in table
+    )
+    assert [row.label for row in write_grid_tables(grid, seeds=2, out_dir=tmp_path)] == ["SE r=4"]
 
 
 def _runs(grid, out_dir, seeds=1):
