@@ -198,7 +198,7 @@ def _shared(run: dict) -> str:
     if run["shared_with"] is None:
         return ""
     folder = Path(run["status"]["run_dir"]).name if run["status"] else run["record"]["run"]
-    return f" (the same run as {run['shared_with']}'s {folder}: not trained twice)"
+    return f"; it is {run['shared_with']}'s {folder} (the same full recipe and seed), not trained twice"
 
 
 def _run_line(run: dict) -> str:
@@ -208,7 +208,7 @@ def _run_line(run: dict) -> str:
     if state == "finished elsewhere":
         acc = float(run["record"]["final_val_acc"])
         return (
-            f"finished, final-epoch val acc {acc:.2%} (its folder is not here: from the committed run record)"
+            f"finished, final-epoch val acc {acc:.2%} (from the committed run record: its folder is not here)"
         )
     if state == "not started":
         return f"not started ({run['epochs']} epochs)"

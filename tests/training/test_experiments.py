@@ -229,7 +229,10 @@ def test_a_run_another_grid_finished_with_the_same_recipe_and_seed_is_read_from_
     shutil.rmtree(tmp_path / "runs" / "grid")  # the shared runs finished on another machine: records only
     status = grid_status(other, seeds=2, out_dir=tmp_path)
     assert [(run["state"], run["shared_with"]) for run in status[:2]] == [("finished elsewhere", "grid")] * 2
-    assert f"(the same run as grid's {shared[0]}: not trained twice)" in format_grid_status(status)
+    assert (
+        f"; it is grid's {shared[0]} (the same full recipe and seed), not trained twice"
+        in format_grid_status(status)
+    )
     run_grid(other, seeds=2, out_dir=tmp_path, progress=False)
     assert len(calls) == 4 and (results / "other_runs.csv").read_text().splitlines()[1:] == lines
 
