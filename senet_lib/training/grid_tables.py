@@ -45,7 +45,8 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 def write_tables(
     name: str, rows: list[Row], results_dir: Path, caption: str, command: str = "", notes: Sequence[str] = ()
 ) -> tuple[Path, Path]:
-    """``<name>.csv`` (one line per row) and ``<name>.md`` (mean ± std beside the paper's number, then ``notes`` as a list)."""
+    """``<name>.csv`` (one line per row) and ``<name>.md`` (mean ± std beside the paper's number, then ``notes``
+    as a list)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     csv_path, md_path = results_dir / f"{name}.csv", results_dir / f"{name}.md"
     with open(csv_path, "w", newline="") as fh:
