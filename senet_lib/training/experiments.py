@@ -169,9 +169,8 @@ def _tabulate(
     name, _, _, caption = load_grid(path)
     results, selected = Path(out_dir) / "results", set(selected)
     for i, row in enumerate(all_rows):
-        if (
-            i not in selected
-        ):  # a row another invocation ran (here or elsewhere): tabulated once every seed has finished
+        # a row another invocation ran (here or elsewhere) is tabulated once every seed has finished
+        if i not in selected:
             row.errors = [
                 e for seed in range(seeds) if (e := _finished_error(runs[i, seed], results)) is not None
             ]
