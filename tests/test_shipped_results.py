@@ -14,8 +14,9 @@ from collections import defaultdict
 import pytest
 
 from senet_lib.course.results import RESULTS_DIR
+from senet_lib.training.grid_tables import recorded_grids
 
-GRIDS = sorted(p.name.removesuffix("_runs.csv") for p in RESULTS_DIR.glob("*_runs.csv"))
+GRIDS = recorded_grids(RESULTS_DIR)
 
 
 def _read(name: str) -> list[dict[str, str]]:
