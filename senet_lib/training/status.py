@@ -167,6 +167,7 @@ def grid_status(
                 "grid": name,
                 "label": rows[i].label,
                 "seed": seed,
+                "model": cfg.model,
                 "epochs": cfg.epochs,
                 "state": state,
                 "status": status,
@@ -177,18 +178,46 @@ def grid_status(
     return grid
 
 
+def _epochs_left(run: dict) -> int:
+    if run["state"] in ("finished", "finished elsewhere"):
+        return 0
+    return run["epochs"] - (run["status"]["epoch"] if run["status"] else 0)
+
+
+def grid_time_to_go(grid: list[dict]) -> dict | None:
+    """An estimate of the training time a grid has left: every run's epochs to go at its model's pace here (the
+    median seconds an epoch of the runs training now, else of every run here), shared by the runners training now
+    (at least one). ``complete`` is False when a model still to train has no pace here (the hours are then a lower
+    bound); None when no run left has a pace."""
+    here = [run for run in grid if run["status"] and run["status"]["seconds_per_epoch"] is not None]
+    now = [run for run in here if run["state"] == "training"]
+    pace = {}
+    for model in {run["model"] for run in here}:
+        paces = [run["status"]["seconds_per_epoch"] for run in (now or here) if run["model"] == model]
+        paces = paces or [run["status"]["seconds_per_epoch"] for run in here if run["model"] == model]
+        pace[model] = statistics.median(paces)
+    left = [run for run in grid if _epochs_left(run)]
+    known = [run for run in left if run["model"] in pace]
+    if not known:
+        return None
+    runners = max(1, len(now))
+    seconds = sum(_epochs_left(run) * pace[run["model"]] for run in known) / runners
+    return {"hours": seconds / 3600, "runners": runners, "complete": len(known) == len(left)}
+
+
 def format_grid_status(grid: list[dict]) -> str:
-    """A count of the grid's runs by state and the epochs left, then a line per run."""
+    """A count of the grid's runs by state, the epochs and the time left, then a line per run."""
     counts = {state: sum(run["state"] == state for run in grid) for state in GRID_STATES}
-    to_go = sum(
-        run["epochs"] - (run["status"]["epoch"] if run["status"] else 0)
-        for run in grid
-        if run["state"] not in ("finished", "finished elsewhere")
-    )
+    to_go = sum(_epochs_left(run) for run in grid)
     head = ", ".join(f"{counts[state]} {state}" for state in GRID_STATES if counts[state])
-    lines = [
-        f"[{grid[0]['grid']}] {len(grid)} runs: {head}; {to_go} of {sum(run['epochs'] for run in grid)} epochs to go"
-    ]
+    line = f"[{grid[0]['grid']}] {len(grid)} runs: {head}; {to_go} of {sum(run['epochs'] for run in grid)} epochs to go"
+    if estimate := grid_time_to_go(grid):
+        runners = estimate["runners"]
+        line += (
+            f", {'about' if estimate['complete'] else 'at least'} {estimate['hours']:.1f} h with {runners} "
+            f"runner{'' if runners == 1 else 's'} at its runs' recent pace"
+        )
+    lines = [line]
     lines += [f"  {run['label']} seed {run['seed']}: {_run_line(run)}{_shared(run)}" for run in grid]
     return "\n".join(lines)
 

@@ -15,6 +15,7 @@ from senet_lib.training.status import (
     format_grid_status,
     format_status,
     grid_status,
+    grid_time_to_go,
     run_dirs,
     run_status,
     training_pid,
@@ -97,11 +98,14 @@ def test_a_grid_status_lists_every_run_its_config_asks_for(tmp_path, capsys):
         "not started",
     ]
     with hold_run_dir(runs[2, 0].run_dir):  # stands in for its trainer
-        text = format_grid_status(grid_status(config, seeds=1, out_dir=tmp_path))
+        grid = grid_status(config, seeds=1, out_dir=tmp_path)
+        text = format_grid_status(grid)
+    pace = grid[2]["status"]["seconds_per_epoch"]  # the run training now sets its model's pace
+    assert grid_time_to_go(grid) == {"hours": pytest.approx(3 * pace / 3600), "runners": 1, "complete": True}
     lines = text.splitlines()
-    assert (
-        lines[0]
-        == "[g] 4 runs: 1 finished, 1 finished elsewhere, 1 training, 1 not started; 3 of 8 epochs to go"
+    assert lines[0] == (
+        "[g] 4 runs: 1 finished, 1 finished elsewhere, 1 training, 1 not started; 3 of 8 epochs to go, "
+        f"about {3 * pace / 3600:.1f} h with 1 runner at its runs' recent pace"
     )
     assert lines[1].startswith("  done seed 0: finished, final-epoch val acc ")
     assert "from the committed run record" in lines[2]
@@ -126,4 +130,24 @@ def test_a_grid_status_lists_every_run_its_config_asks_for(tmp_path, capsys):
         )
         == 0
     )
-    assert capsys.readouterr().out.startswith("[g] 1 runs: 1 not started; 2 of 2 epochs to go")
+    # no run of the grid here has a pace yet: no time estimate
+    assert capsys.readouterr().out.startswith("[g] 1 runs: 1 not started; 2 of 2 epochs to go\n")
+
+
+def test_a_grid_time_to_go_is_a_lower_bound_while_a_model_left_has_no_pace():
+    """Runs of a model never trained here count as 'at least'; the runners training now share the epochs left."""
+
+    def run(model, state, epoch, epochs, pace=None):
+        status = None if state == "not started" else {"epoch": epoch, "seconds_per_epoch": pace}
+        return {"model": model, "state": state, "epochs": epochs, "status": status}
+
+    grid = [
+        run("resnet20", "finished", 4, 4, pace=100.0),
+        run("resnet20", "training", 1, 4, pace=300.0),  # the pace now, not the finished run's
+        run("resnet20", "training", 2, 4, pace=500.0),
+        run("resnet20", "not started", 0, 4),
+        run("resnet56", "not started", 0, 10),
+    ]
+    hours = (3 + 2 + 4) * 400 / 2 / 3600  # resnet20's epochs left at the median pace now, over two runners
+    assert grid_time_to_go(grid) == {"hours": pytest.approx(hours), "runners": 2, "complete": False}
+    assert grid_time_to_go(grid[:1] + grid[4:]) is None  # nothing left has a pace here
