@@ -17,4 +17,4 @@ case "$name" in se_*)
   "$PY" -m senet_lib profile "$out" --device cpu --no-progress
   "$PY" -m senet_lib probe "$out" --device cpu --no-progress ;;
 esac
-"$PY" -m senet_lib evaluate "$out" --device cpu --no-progress --out "$out.eval.json"
+"$PY" -m senet_lib evaluate "$out" --device cpu --no-progress --flip-tta --out "$out.eval.json"

@@ -1,6 +1,7 @@
 """The checkpoints committed under data/checkpoints load, carry their sidecar, and reproduce their accuracy."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -60,6 +61,18 @@ def test_checkpoint_ships_its_curves_and_is_the_final_epoch(name):
     assert records[-1]["val_acc"] == pytest.approx(meta["metrics"]["val_acc"])
     report = json.loads((CKPT / f"{name}.eval.json").read_text())
     assert not [s for s in strings_in(report) if s.startswith(("/", "~", "../"))]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_readme_states_what_the_shipped_evaluation_holds(name):
+    """The README's row for each shipped checkpoint gives the accuracies its evaluation file holds: the final
+    epoch's, and flip test-time augmentation's apart (written by ``senet evaluate --flip-tta``)."""
+    report = json.loads((CKPT / f"{name}.eval.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    row = re.search(rf"^\| `data/checkpoints/{name}` \| \*\*([\d.]+)%\*\* \| ([\d.]+)% \|", readme, re.M)
+    assert row, f"README.md has no Shipped checkpoints row for {name}"
+    assert float(row[1]) == round(100 * report["accuracy"], 2)
+    assert float(row[2]) == round(100 * report["flip_tta"]["accuracy"], 2), "rerun senet evaluate --flip-tta"
 
 
 def strings_in(value):

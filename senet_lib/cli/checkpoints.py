@@ -30,6 +30,11 @@ def _add_checkpoint_arguments(parser: argparse.ArgumentParser, split: bool = Tru
 def add_evaluate(parser: argparse.ArgumentParser) -> None:
     _add_checkpoint_arguments(parser)
     parser.add_argument("--out", help="write the JSON result here (default: print it)")
+    parser.add_argument(
+        "--flip-tta",
+        action="store_true",
+        help="also report the accuracy with flip test-time augmentation, apart (a second pass over the split)",
+    )
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -41,11 +46,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.batch_size,
         args.device,
         progress=not args.no_progress,
+        flip_tta=args.flip_tta,
     )
     text = json.dumps(result, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n")
-        print(f"accuracy {result['accuracy']:.4f} on {result['count']} images; wrote {args.out}")
+        flip = f" (flip TTA {result['flip_tta']['accuracy']:.4f}, apart)" if args.flip_tta else ""
+        print(f"accuracy {result['accuracy']:.4f}{flip} on {result['count']} images; wrote {args.out}")
     else:
         print(text)
     return 0

@@ -63,12 +63,22 @@ def evaluate_checkpoint(
     batch_size: int = 256,
     device: str = "auto",
     progress: bool = True,
+    flip_tta: bool = False,
 ) -> dict:
-    """:func:`evaluate` a checkpoint on the split its recipe held out (or its training split): a JSON-able dict."""
+    """:func:`evaluate` a checkpoint on the split its recipe held out (or its training split): a JSON-able dict.
+
+    ``flip_tta``: also the accuracy and loss with flip test-time augmentation, apart under ``"flip_tta"`` (a second
+    pass over the split); the plain figures stay the checkpoint's accuracy.
+    """
     run = checkpoint_on_split(path, split, dataset, data_dir, batch_size, device, progress)
-    return {
+    num_classes = len(run.meta["classes"])
+    result = {
         "checkpoint": str(path),
         "split": split,
         "classes": run.meta.get("classes"),
-        **evaluate(run.model, run.loader, num_classes=len(run.meta["classes"])),
+        **evaluate(run.model, run.loader, num_classes=num_classes),
     }
+    if flip_tta:
+        flipped = evaluate(run.model, run.loader, num_classes=num_classes, flip_tta=True)
+        result["flip_tta"] = {"loss": flipped["loss"], "accuracy": flipped["accuracy"]}
+    return result

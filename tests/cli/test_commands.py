@@ -73,6 +73,22 @@ def test_evaluate_command(trained, tmp_path, capsys):
     assert result["count"] == 100 and len(result["confusion"]) == 10
     assert sum(map(sum, result["confusion"])) == 100
     assert result["accuracy"] == pytest.approx(read_meta(trained)["metrics"]["val_acc"])
+    assert "flip_tta" not in result  # only when asked: it costs a second pass
+
+
+def test_evaluate_command_reports_flip_tta_apart(trained, tmp_path, capsys):
+    """--flip-tta adds the flip test-time augmentation figures under their own key, equal to what the training run
+    reported for its final weights; the plain accuracy stays the checkpoint's."""
+    out = tmp_path / "eval.json"
+    final = trained.parent / "latest"
+    args = ["evaluate", str(final), "--device", "cpu", "--no-progress", "--flip-tta", "--out", str(out)]
+    assert senet(args) == 0
+    result = json.loads(out.read_text())
+    summary = json.loads((trained.parent / "summary.json").read_text())
+    assert result["accuracy"] == pytest.approx(summary["final_val_acc"])
+    assert result["flip_tta"]["accuracy"] == pytest.approx(summary["final_val_acc_flip_tta"])
+    assert result["flip_tta"]["loss"] > 0
+    assert "flip TTA" in capsys.readouterr().out
 
 
 def test_profile_command_stores_profiles_in_sidecar(trained, capsys):
