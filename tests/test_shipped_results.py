@@ -2,7 +2,8 @@
 
 A grid's ``<name>.csv`` (mean ± std per row) must be the final epoch of every run in ``<name>_runs.csv``, and each
 run's final accuracy must be the last line of its curve in ``<name>_curves.csv`` (never the best epoch). A table
-edited by hand, or written from a different set of runs than the curves, fails here.
+edited by hand, or written from a different set of runs than the curves, fails here; so does a README table of
+SE vs plain that no longer states what the runs hold.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import defaultdict
 import pytest
 
 from senet_lib.course.results import RESULTS_DIR
+from senet_lib.paths import REPO_ROOT
 from senet_lib.training.grid_tables import recorded_grids
 
 GRIDS = recorded_grids(RESULTS_DIR)
@@ -53,3 +55,27 @@ def test_table_is_the_final_epoch_of_its_runs(grid):
         assert float(row["error_mean"]) == pytest.approx(statistics.fmean(errors), abs=0.005)
         if len(errors) > 1:
             assert float(row["error_std"]) == pytest.approx(statistics.stdev(errors), abs=0.005)
+
+
+def test_readme_tables_state_what_the_se_vs_plain_runs_hold():
+    """The README's SE-vs-plain tables (model | seeds | mean ± std | per seed | flip TTA apart) give the figures of
+    the shipped runs: a table left behind when the runs change fails here."""
+    runs = _read("se_vs_plain_runs.csv")
+    readme = (REPO_ROOT / "README.md").read_text()
+    labels = {run["label"] for run in runs}
+    stated = [cells for line in readme.splitlines() if (cells := _cells(line)) and cells[0] in labels]
+    assert {"ResNet-20", "SE-ResNet-20"} <= {cells[0] for cells in stated}, "no SE-vs-plain table in README"
+    for label, seeds, mean_std, per_seed, tta in stated:
+        mine = sorted((run for run in runs if run["label"] == label), key=lambda run: int(run["seed"]))
+        errors = [100 * (1 - float(run["final_val_acc"])) for run in mine]
+        flips = [100 * (1 - float(run["final_val_acc_flip_tta"])) for run in mine]
+        assert int(seeds) == len(mine), label
+        assert mean_std == f"{statistics.fmean(errors):.2f} ± {statistics.stdev(errors):.2f}", label
+        assert per_seed == ", ".join(f"{e:.2f}" for e in errors), label
+        assert tta == f"{statistics.fmean(flips):.2f} ± {statistics.stdev(flips):.2f}", label
+
+
+def _cells(line: str) -> list[str] | None:
+    """The cells of a five-column markdown table row, else None."""
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+    return cells if line.startswith("|") and len(cells) == 5 else None
