@@ -179,6 +179,7 @@ def grid_status(
 
 
 def _epochs_left(run: dict) -> int:
+    """The epochs a run of :func:`grid_status` has still to train (0 once finished, here or elsewhere)."""
     if run["state"] in ("finished", "finished elsewhere"):
         return 0
     return run["epochs"] - (run["status"]["epoch"] if run["status"] else 0)
@@ -190,17 +191,16 @@ def grid_time_to_go(grid: list[dict]) -> dict | None:
     (at least one). ``complete`` is False when a model still to train has no pace here (the hours are then a lower
     bound); None when no run left has a pace."""
     here = [run for run in grid if run["status"] and run["status"]["seconds_per_epoch"] is not None]
-    now = [run for run in here if run["state"] == "training"]
     pace = {}
     for model in {run["model"] for run in here}:
-        paces = [run["status"]["seconds_per_epoch"] for run in (now or here) if run["model"] == model]
-        paces = paces or [run["status"]["seconds_per_epoch"] for run in here if run["model"] == model]
-        pace[model] = statistics.median(paces)
+        mine = [run for run in here if run["model"] == model]
+        paced = [run for run in mine if run["state"] == "training"] or mine
+        pace[model] = statistics.median(run["status"]["seconds_per_epoch"] for run in paced)
     left = [run for run in grid if _epochs_left(run)]
     known = [run for run in left if run["model"] in pace]
     if not known:
         return None
-    runners = max(1, len(now))
+    runners = max(1, sum(run["state"] == "training" for run in here))
     seconds = sum(_epochs_left(run) * pace[run["model"]] for run in known) / runners
     return {"hours": seconds / 3600, "runners": runners, "complete": len(known) == len(left)}
 
